@@ -1,0 +1,5 @@
+export * from "./errors";
+export * from "./filter";
+export * from "./lexical";
+export * from "./store";
+export * from "./types";
