@@ -126,3 +126,13 @@ export const emptyJobCounts = (): JobCounts => ({
   failed: 0,
   chunks: 0,
 });
+
+/** Structured logger handed to packages explicitly (no global logger). */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,37 @@
+import nlp from "wink-nlp-utils";
+
+/**
+ * Turns text into the terms a lexical index stores and a query is matched on. The same analyzer must
+ * be used for indexing and querying, or terms will not meet.
+ */
+export interface Analyzer {
+  /** A stable name recorded with every persisted index, so an index built with another analyzer is rebuilt. */
+  readonly name: string;
+  analyze(text: string): string[];
+}
+
+export interface AnalyzerOptions {
+  /** Drop English stop words (wink's list). Default true. */
+  stopWords?: boolean;
+  /** Porter2 stemming. Default true. */
+  stem?: boolean;
+}
+
+/**
+ * The standard English analyzer: lower-case, split on non-alphanumerics (wink `tokenize0`), drop stop
+ * words, Porter2-stem. Negation propagation is deliberately off: it rewrites "not X" into a term "!x"
+ * that a query without the negation never matches.
+ */
+export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
+  const stopWords = options.stopWords ?? true;
+  const stem = options.stem ?? true;
+  return {
+    name: `english-v1${stopWords ? "" : "-nostop"}${stem ? "" : "-nostem"}`,
+    analyze(text: string): string[] {
+      let tokens = nlp.string.tokenize0(nlp.string.removeExtraSpaces(nlp.string.lowerCase(text)));
+      if (stopWords) tokens = nlp.tokens.removeWords(tokens);
+      if (stem) tokens = nlp.tokens.stem(tokens);
+      return tokens;
+    },
+  };
+}
