@@ -1,0 +1,3 @@
+export { lockFileName } from "./data-dir-lock";
+export { migrationsFolder, openStore, type StoreOptions } from "./open-store";
+export * as schema from "./schema";

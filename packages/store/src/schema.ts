@@ -1,0 +1,126 @@
+/**
+ * The relational schema of the system of record (drizzle pg-core). One schema serves both drivers
+ * (Postgres through postgres.js, embedded PGlite); migrations under `../drizzle` are generated from it
+ * with `pnpm --filter @sift/store generate`. Never edit a generated migration: change this file and
+ * generate a new one.
+ */
+import type { GenerationStatus, JobCounts, JobError, JobStatus, JsonValue, Metadata } from "@sift/core";
+import { sql } from "drizzle-orm";
+import { bigint, check, index, integer, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+
+const id = () => bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity();
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const collectionRef = () =>
+  bigint("collection_id", { mode: "number" })
+    .notNull()
+    .references(() => collections.id, { onDelete: "cascade" });
+
+export const collections = pgTable(
+  "collections",
+  {
+    id: id(),
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    settings: jsonb("settings").$type<Record<string, JsonValue>>().notNull().default({}),
+    /** Bumped once by every transaction that changes the collection's documents or chunks. */
+    revision: bigint("revision", { mode: "number" }).notNull().default(0),
+    createdAt: instant("created_at").notNull().defaultNow(),
+  },
+  (table) => [unique("collections_tenant_name_unique").on(table.tenant, table.name)],
+);
+
+export const documents = pgTable(
+  "documents",
+  {
+    id: id(),
+    collectionId: collectionRef(),
+    externalId: text("external_id").notNull(),
+    title: text("title"),
+    sourceUri: text("source_uri"),
+    metadata: jsonb("metadata").$type<Metadata>().notNull().default({}),
+    content: text("content").notNull(),
+    /** sha256 hex of the canonical document; equal hash means the write is a no-op. */
+    contentHash: text("content_hash").notNull(),
+    version: integer("version").notNull().default(1),
+    createdAt: instant("created_at").notNull().defaultNow(),
+    updatedAt: instant("updated_at").notNull().defaultNow(),
+  },
+  // The unique index also serves keyset paging by external id within a collection.
+  (table) => [unique("documents_collection_external_unique").on(table.collectionId, table.externalId)],
+);
+
+export const chunks = pgTable(
+  "chunks",
+  {
+    /** Identity: a chunk written later always has a higher id (derived indexes rely on it). */
+    id: id(),
+    documentId: bigint("document_id", { mode: "number" })
+      .notNull()
+      .references(() => documents.id, { onDelete: "cascade" }),
+    /** Denormalised from the document so that scans by collection need no join to filter. */
+    collectionId: bigint("collection_id", { mode: "number" }).notNull(),
+    ordinal: integer("ordinal").notNull(),
+    text: text("text").notNull(),
+    /** UTF-16 code-unit offsets into the document content, end exclusive. */
+    charStart: integer("char_start").notNull(),
+    charEnd: integer("char_end").notNull(),
+    headingPath: jsonb("heading_path").$type<string[]>().notNull().default([]),
+    tokenCount: integer("token_count").notNull(),
+  },
+  (table) => [
+    index("chunks_collection_id_idx").on(table.collectionId, table.id),
+    index("chunks_document_id_idx").on(table.documentId),
+  ],
+);
+
+export const ingestionJobs = pgTable(
+  "ingestion_jobs",
+  {
+    id: id(),
+    collectionId: collectionRef(),
+    kind: text("kind").notNull(),
+    source: text("source").notNull(),
+    status: text("status").$type<JobStatus>().notNull().default("running"),
+    counts: jsonb("counts").$type<JobCounts>().notNull(),
+    errors: jsonb("errors").$type<JobError[]>().notNull().default([]),
+    timings: jsonb("timings").$type<Record<string, number>>().notNull().default({}),
+    startedAt: instant("started_at").notNull().defaultNow(),
+    updatedAt: instant("updated_at").notNull().defaultNow(),
+    finishedAt: instant("finished_at"),
+  },
+  (table) => [
+    index("ingestion_jobs_collection_id_idx").on(table.collectionId, table.id),
+    check(
+      "ingestion_jobs_status_check",
+      sql`${table.status} in ('running', 'succeeded', 'failed', 'interrupted')`,
+    ),
+  ],
+);
+
+export const indexGenerations = pgTable(
+  "index_generations",
+  {
+    id: id(),
+    collectionId: collectionRef(),
+    /** Which derived index, e.g. `bm25`. */
+    kind: text("kind").notNull(),
+    /** 1, 2, 3 … per (collection, kind). */
+    generation: integer("generation").notNull(),
+    status: text("status").$type<GenerationStatus>().notNull().default("building"),
+    path: text("path").notNull(),
+    checksum: text("checksum"),
+    chunkCount: integer("chunk_count").notNull().default(0),
+    /** The collection revision the generation was built from. */
+    revision: bigint("revision", { mode: "number" }).notNull(),
+    createdAt: instant("created_at").notNull().defaultNow(),
+    completedAt: instant("completed_at"),
+  },
+  (table) => [
+    unique("index_generations_collection_kind_generation_unique").on(
+      table.collectionId,
+      table.kind,
+      table.generation,
+    ),
+    check("index_generations_status_check", sql`${table.status} in ('building', 'ready', 'retired')`),
+  ],
+);
