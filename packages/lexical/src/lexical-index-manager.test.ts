@@ -1,0 +1,589 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DocumentStore, DocumentWrite, Filter, LexicalIndex, Metadata } from "@sift/core";
+import { openStore } from "@sift/store";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { LexicalIndexManager, type LexicalManagerOptions } from "./lexical-index-manager";
+
+interface TestDocument {
+  id: string;
+  title?: string;
+  /** One chunk per entry. */
+  chunks: string[];
+  headings?: string[];
+  metadata?: Metadata;
+}
+
+let store: DocumentStore;
+let dataDir: string;
+let collectionCounter = 0;
+const managers: LexicalIndexManager[] = [];
+
+beforeAll(async () => {
+  store = await openStore({ driver: "pglite", dataDir: "memory://" });
+  await store.migrate();
+});
+
+afterAll(async () => {
+  await store.close();
+});
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "sift-lexical-"));
+});
+
+afterEach(async () => {
+  for (const manager of managers.splice(0)) await manager.close();
+  vi.restoreAllMocks();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function toWrite(document: TestDocument): DocumentWrite {
+  const text = document.chunks.join("\n\n");
+  let offset = 0;
+  const chunks = document.chunks.map((chunkText, ordinal) => {
+    const charStart = text.indexOf(chunkText, offset);
+    offset = charStart + chunkText.length;
+    return {
+      ordinal,
+      text: chunkText,
+      charStart,
+      charEnd: offset,
+      headingPath: document.headings ?? [],
+      tokenCount: chunkText.split(/\s+/).length,
+    };
+  });
+  const input = { externalId: document.id, title: document.title, text, metadata: document.metadata ?? {} };
+  return {
+    document: input,
+    contentHash: createHash("sha256").update(JSON.stringify(input)).digest("hex"),
+    chunks,
+  };
+}
+
+async function newCollection(documents: TestDocument[] = []): Promise<number> {
+  collectionCounter += 1;
+  const { collection } = await store.ensureCollection({
+    tenant: "test",
+    name: `lexical-${collectionCounter}`,
+  });
+  await write(collection.id, documents);
+  return collection.id;
+}
+
+async function write(collectionId: number, documents: TestDocument[]): Promise<void> {
+  if (documents.length > 0) await store.writeDocuments(collectionId, documents.map(toWrite));
+}
+
+function manager(options: Partial<LexicalManagerOptions> = {}): LexicalIndexManager {
+  const created = new LexicalIndexManager({ store, dataDir, ...options });
+  managers.push(created);
+  return created;
+}
+
+/** Forces the delta/tombstone path: never "small", never over the merge threshold. */
+const deltaMode = { smallCollectionChunks: 0, mergeThreshold: { minChunks: 1_000_000, ratio: 1 } };
+
+async function ids(index: LexicalIndex, query: string, limit = 10, filter?: Filter): Promise<string[]> {
+  const { hits } = await index.search({ query, limit, filter });
+  const chunks = await store.getChunks(hits.map((hit) => hit.chunkId));
+  const external = new Map(chunks.map((chunk) => [chunk.id, `${chunk.externalId}#${chunk.ordinal}`]));
+  return hits.map((hit) => external.get(hit.chunkId) ?? `missing:${hit.chunkId}`);
+}
+
+const basics: TestDocument[] = [
+  { id: "volcano", title: "Volcanoes", chunks: ["Magma rises through the crust and erupts as lava."] },
+  { id: "weather", title: "Weather", chunks: ["Rain, wind and clouds; an ash cloud can ground flights."] },
+  { id: "pasta", title: "Cooking pasta", chunks: ["Boil salted water, add the pasta, stir and drain."] },
+  { id: "running", title: "Training", chunks: ["She runs every morning and stretches first."] },
+  {
+    id: "guide",
+    title: "Postgres guide",
+    headings: ["Storage", "Vacuum"],
+    chunks: ["Rows live in pages.", "Indexes speed up lookups of rows."],
+  },
+];
+
+describe("LexicalIndexManager search", () => {
+  it("ranks the relevant chunk first, stems, and indexes the heading path", async () => {
+    const collectionId = await newCollection(basics);
+    const index = await manager().open(collectionId);
+    expect((await ids(index, "how to boil pasta"))[0]).toBe("pasta#0");
+    expect(await ids(index, "running")).toEqual(["running#0"]);
+    expect((await ids(index, "vacuum")).sort()).toEqual(["guide#0", "guide#1"]);
+    expect((await ids(index, "index lookups"))[0]).toBe("guide#1");
+  });
+
+  it("rejects a search whose signal is already aborted", async () => {
+    const index = await manager().open(await newCollection(basics));
+    const controller = new AbortController();
+    controller.abort();
+    await expect(index.search({ query: "pasta", limit: 5, signal: controller.signal })).rejects.toThrow();
+  });
+
+  it("weighs the title by the configured title weight", async () => {
+    const collectionId = await newCollection([
+      { id: "a", title: "Volcano", chunks: ["A mountain opening onto a chamber of molten rock."] },
+      { id: "b", title: "Mountains", chunks: ["A volcano is one kind of mountain near plate edges."] },
+      ...basics.slice(2),
+    ]);
+    const heavy = await manager({ config: { fieldWeights: { title: 3, body: 1 } } }).open(collectionId);
+    expect(await ids(heavy, "volcano", 2)).toEqual(["a#0", "b#0"]);
+    const light = await manager({
+      dataDir: join(dataDir, "light"),
+      config: { fieldWeights: { title: 0.2, body: 1 } },
+    }).open(collectionId);
+    expect(await ids(light, "volcano", 2)).toEqual(["b#0", "a#0"]);
+  });
+
+  it("returns no hits for an empty or stop-word-only query, or a limit of 0", async () => {
+    const index = await manager().open(await newCollection(basics));
+    for (const query of ["", "   ", "the and of", "?!"]) {
+      expect(await index.search({ query, limit: 10 })).toEqual({ hits: [], warnings: [] });
+    }
+    expect((await index.search({ query: "pasta", limit: 0 })).hits).toEqual([]);
+  });
+
+  it.each([0, 1, 2])("works for a collection of %i chunks, and grows from there", async (count) => {
+    const documents = basics.slice(0, count);
+    const collectionId = await newCollection(documents);
+    const lexical = manager();
+    const index = await lexical.open(collectionId);
+    expect(lexical.stats(collectionId)).toMatchObject({ baseChunks: count, deltaChunks: 0, tombstones: 0 });
+    expect((await ids(index, "magma rain lava clouds")).sort()).toEqual(
+      ["volcano#0", "weather#0"].slice(0, count),
+    );
+    await write(collectionId, [basics[2]!]);
+    await lexical.sync(collectionId);
+    expect(await ids(index, "pasta")).toEqual(["pasta#0"]);
+  });
+
+  it("honours the query limit across base and delta", async () => {
+    const collectionId = await newCollection(
+      Array.from({ length: 8 }, (_, i) => ({ id: `base-${i}`, chunks: [`shared term number ${i}`] })),
+    );
+    const lexical = manager(deltaMode);
+    const index = await lexical.open(collectionId);
+    await write(
+      collectionId,
+      Array.from({ length: 5 }, (_, i) => ({ id: `new-${i}`, chunks: [`shared term later ${i}`] })),
+    );
+    await lexical.sync(collectionId);
+    expect(lexical.stats(collectionId)).toMatchObject({ baseChunks: 8, deltaChunks: 5 });
+    const result = await index.search({ query: "shared term", limit: 10 });
+    expect(result.hits).toHaveLength(10);
+    expect(new Set(result.hits.map((hit) => hit.chunkId)).size).toBe(10);
+    expect((await index.search({ query: "shared", limit: 20 })).hits).toHaveLength(13);
+  });
+});
+
+describe("LexicalIndexManager filters", () => {
+  // 40 chunks mention "alpha"; the "en" ones mention it more and outrank every "de" one.
+  const filtered: TestDocument[] = Array.from({ length: 40 }, (_, i) => ({
+    id: `doc-${String(i).padStart(2, "0")}`,
+    title: i % 2 === 0 ? "alpha report" : "report",
+    chunks: [i % 2 === 0 ? `alpha alpha alpha item ${i}` : `alpha item ${i} with several other filler words`],
+    metadata: {
+      lang: i % 2 === 0 ? "en" : "de",
+      year: 2000 + i,
+      tags: i % 3 === 0 ? ["red", "blue"] : ["green"],
+      published: `20${String(10 + (i % 10)).padStart(2, "0")}-06-01T00:00:00Z`,
+      nested: { source: i < 20 ? "web" : "print" },
+    },
+  }));
+
+  const cases: Array<[string, Filter, (i: number) => boolean]> = [
+    ["eq", { field: "lang", eq: "de" }, (i) => i % 2 === 1],
+    ["eq on an array element", { field: "tags", eq: "red" }, (i) => i % 3 === 0],
+    ["in", { field: "year", in: [2001, 2004, 2033, 1999] }, (i) => [1, 4, 33].includes(i)],
+    ["numeric range", { field: "year", gte: 2010, lt: 2030 }, (i) => i >= 10 && i < 30],
+    ["date range", { field: "published", gt: "2015-01-01" }, (i) => i % 10 >= 5],
+    ["dotted path", { field: "nested.source", eq: "print" }, (i) => i >= 20],
+    [
+      "and",
+      {
+        and: [
+          { field: "lang", eq: "de" },
+          { field: "year", lte: 2011 },
+        ],
+      },
+      (i) => i % 2 === 1 && i <= 11,
+    ],
+    [
+      "or",
+      {
+        or: [
+          { field: "year", lt: 2003 },
+          { field: "tags", in: ["red"] },
+        ],
+      },
+      (i) => i < 3 || i % 3 === 0,
+    ],
+    ["not", { not: { field: "lang", eq: "en" } }, (i) => i % 2 === 1],
+    ["missing field", { field: "nope", eq: 1 }, () => false],
+  ];
+
+  it.each(["base", "delta"] as const)(
+    "applies every filter form before the top-k cut (%s)",
+    async (where) => {
+      const collectionId = await newCollection(where === "base" ? filtered : []);
+      const lexical = manager(deltaMode);
+      const index = await lexical.open(collectionId);
+      if (where === "delta") {
+        await write(collectionId, filtered);
+        await lexical.sync(collectionId);
+        expect(lexical.stats(collectionId)).toMatchObject({ baseChunks: 0, deltaChunks: 40 });
+      }
+      for (const [name, filter, expected] of cases) {
+        const matching = filtered.flatMap((document, i) => (expected(i) ? [`${document.id}#0`] : []));
+        const limit = 10;
+        const got = await ids(index, "alpha", limit, filter);
+        expect(got.length, name).toBe(Math.min(limit, matching.length));
+        expect(
+          got.every((id) => matching.includes(id)),
+          name,
+        ).toBe(true);
+      }
+      // Without a filter the top 10 are all "en", so a "de" filter could only be filled before the cut.
+      expect((await ids(index, "alpha", 10)).every((id) => Number(id.slice(4, 6)) % 2 === 0)).toBe(true);
+    },
+  );
+});
+
+describe.each([
+  ["small collection: exact rebuild on sync", {}],
+  ["large collection: delta and tombstones", deltaMode],
+])("LexicalIndexManager sync (%s)", (_, options) => {
+  it("drops deleted documents from results right after sync", async () => {
+    const collectionId = await newCollection(basics);
+    const lexical = manager(options);
+    const index = await lexical.open(collectionId);
+    expect(await ids(index, "pasta")).toEqual(["pasta#0"]);
+    await store.deleteDocuments(collectionId, ["pasta"]);
+    await lexical.sync(collectionId);
+    expect(await ids(index, "pasta")).toEqual([]);
+    expect(await ids(index, "boil water drain magma")).toEqual(["volcano#0"]);
+  });
+
+  it("replaces updated text: the old text no longer matches, the new does", async () => {
+    const collectionId = await newCollection(basics);
+    const lexical = manager(options);
+    const index = await lexical.open(collectionId);
+    await write(collectionId, [
+      { id: "pasta", title: "Baking bread", chunks: ["Knead the dough and let it rise."] },
+    ]);
+    await lexical.sync(collectionId);
+    expect(await ids(index, "pasta boil")).toEqual([]);
+    expect(await ids(index, "knead dough")).toEqual(["pasta#0"]);
+    // A document deleted after being added to the delta is gone too.
+    await store.deleteDocuments(collectionId, ["pasta"]);
+    await lexical.sync(collectionId);
+    expect(await ids(index, "knead dough")).toEqual([]);
+  });
+
+  it("is a cheap no-op when the revision did not change", async () => {
+    const collectionId = await newCollection(basics);
+    const lexical = manager(options);
+    await lexical.open(collectionId);
+    const listChunkIds = vi.spyOn(store, "listChunkIds");
+    const getRevision = vi.spyOn(store, "getRevision");
+    await lexical.sync(collectionId);
+    await lexical.sync(collectionId);
+    expect(getRevision).toHaveBeenCalledTimes(2);
+    expect(listChunkIds).not.toHaveBeenCalled();
+  });
+});
+
+describe("LexicalIndexManager generations", () => {
+  /** A corpus with distinctive and shared terms, for comparing delta/merge with a fresh build. */
+  const corpus: TestDocument[] = Array.from({ length: 60 }, (_, i) => ({
+    id: `d${String(i).padStart(2, "0")}`,
+    title: `topic ${["apple", "banana", "cherry", "date", "elder"][i % 5]}`,
+    chunks: [
+      `${["apple", "banana", "cherry", "date", "elder"][(i * 7) % 5]} grows near ${["river", "hill", "lake"][i % 3]} ` +
+        `${"orchard ".repeat(1 + (i % 4))}harvest ${i}`,
+    ],
+    metadata: { i },
+  }));
+  const queries = ["apple orchard", "banana river", "cherry hill harvest", "lake", "elder date orchard"];
+
+  async function results(index: LexicalIndex): Promise<string[][]> {
+    return Promise.all(queries.map((query) => ids(index, query, 10)));
+  }
+
+  it("delta then merge gives the same results as a fresh rebuild", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 40));
+    const lexical = manager(deltaMode);
+    const index = await lexical.open(collectionId);
+    await write(collectionId, corpus.slice(40));
+    await store.deleteDocuments(collectionId, ["d03", "d07"]);
+    await lexical.sync(collectionId);
+    expect(lexical.stats(collectionId)).toMatchObject({ baseChunks: 40, deltaChunks: 20, tombstones: 2 });
+    const { warnings } = await index.search({ query: "orchard", limit: 60 });
+    expect(warnings.join()).toMatch(/delta-local statistics/);
+
+    await lexical.merge(collectionId);
+    expect(lexical.stats(collectionId)).toMatchObject({ baseChunks: 58, deltaChunks: 0, tombstones: 0 });
+    const fresh = await manager({ dataDir: join(dataDir, "fresh") }).open(collectionId);
+    expect(await results(index)).toEqual(await results(fresh));
+    for (const query of queries) {
+      expect(await index.search({ query, limit: 10 })).toEqual(await fresh.search({ query, limit: 10 }));
+    }
+  });
+
+  it("merges on sync once the delta passes the threshold", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 20));
+    const lexical = manager({ smallCollectionChunks: 0, mergeThreshold: { minChunks: 5, ratio: 0.1 } });
+    await lexical.open(collectionId);
+    const first = lexical.stats(collectionId)!.generation;
+    await write(collectionId, corpus.slice(20, 24));
+    await lexical.sync(collectionId);
+    expect(lexical.stats(collectionId)).toMatchObject({ generation: first, deltaChunks: 4 });
+    await write(collectionId, corpus.slice(24, 26));
+    await lexical.sync(collectionId);
+    expect(lexical.stats(collectionId)).toMatchObject({
+      generation: first + 1,
+      baseChunks: 26,
+      deltaChunks: 0,
+    });
+  });
+
+  it("rebuilds small collections on every changing sync", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 10));
+    const lexical = manager();
+    await lexical.open(collectionId);
+    const first = lexical.stats(collectionId)!.generation;
+    await write(collectionId, corpus.slice(10, 11));
+    await lexical.sync(collectionId);
+    expect(lexical.stats(collectionId)).toMatchObject({
+      generation: first + 1,
+      baseChunks: 11,
+      deltaChunks: 0,
+    });
+  });
+
+  it("reopens from the persisted generation without a rebuild, with identical results", async () => {
+    const collectionId = await newCollection(corpus);
+    const first = manager(deltaMode);
+    const before = await results(await first.open(collectionId));
+    const stats = first.stats(collectionId);
+    await first.close();
+
+    const scanChunks = vi.spyOn(store, "scanChunks");
+    const listChunkIds = vi.spyOn(store, "listChunkIds");
+    const second = manager(deltaMode);
+    const index = await second.open(collectionId);
+    expect(scanChunks).not.toHaveBeenCalled();
+    // Same revision as the generation: not even the chunk ids are listed.
+    expect(listChunkIds).not.toHaveBeenCalled();
+    expect(second.stats(collectionId)).toEqual(stats);
+    expect(await results(index)).toEqual(before);
+  });
+
+  it("reconciles a reopened generation with writes made while closed, still without a rebuild", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 50));
+    const first = manager(deltaMode);
+    await first.open(collectionId);
+    const generation = first.stats(collectionId)!.generation;
+    await first.close();
+
+    await write(collectionId, corpus.slice(50));
+    await store.deleteDocuments(collectionId, ["d00"]);
+    const scanChunks = vi.spyOn(store, "scanChunks");
+    const second = manager(deltaMode);
+    const index = await second.open(collectionId);
+    expect(scanChunks).not.toHaveBeenCalled();
+    expect(second.stats(collectionId)).toMatchObject({
+      generation,
+      baseChunks: 50,
+      deltaChunks: 10,
+      tombstones: 1,
+    });
+    expect(await ids(index, "harvest 55")).toContain("d55#0");
+    expect(await ids(index, "harvest 0", 60)).not.toContain("d00#0");
+  });
+
+  it("does not build twice when merge has to open the collection", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 5));
+    const lexical = manager();
+    const scanChunks = vi.spyOn(store, "scanChunks");
+    await lexical.merge(collectionId);
+    expect(scanChunks).toHaveBeenCalledTimes(1);
+    expect(lexical.stats(collectionId)?.generation).toBe(1);
+    await lexical.merge(collectionId);
+    expect(lexical.stats(collectionId)?.generation).toBe(2);
+  });
+
+  it("keeps the current and previous generation files and deletes older ones", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 5));
+    const lexical = manager();
+    await lexical.open(collectionId);
+    await lexical.merge(collectionId);
+    await lexical.merge(collectionId);
+    await lexical.merge(collectionId);
+    const generation = lexical.stats(collectionId)!.generation;
+    const files = await readdir(join(dataDir, "lexical", String(collectionId)));
+    expect(files.sort()).toEqual([`gen-${generation - 1}.json`, `gen-${generation}.json`]);
+    const rows = await store.listGenerations(collectionId, "bm25");
+    expect(rows.map((row) => [row.generation, row.status])).toEqual([
+      [generation, "ready"],
+      [generation - 1, "retired"],
+    ]);
+  });
+
+  it("falls back to the previous generation when the latest file is corrupt", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 30));
+    const first = manager(deltaMode);
+    await first.open(collectionId);
+    await write(collectionId, corpus.slice(30, 35));
+    await first.merge(collectionId);
+    const latest = first.stats(collectionId)!.generation;
+    await first.close();
+    await writeFile(join(dataDir, "lexical", String(collectionId), `gen-${latest}.json`), '{"header":');
+
+    const warnings: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (message: string) => void warnings.push(message),
+    };
+    const scanChunks = vi.spyOn(store, "scanChunks");
+    const second = manager({ ...deltaMode, logger });
+    const index = await second.open(collectionId);
+    expect(scanChunks).not.toHaveBeenCalled();
+    expect(second.stats(collectionId)).toMatchObject({
+      generation: latest - 1,
+      baseChunks: 30,
+      deltaChunks: 5,
+    });
+    expect(warnings).toContain("lexical: generation unusable");
+    expect(await ids(index, "harvest 33")).toContain("d33#0");
+  });
+
+  it("rebuilds when no generation file is usable (missing, or built with another config)", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 12));
+    const first = manager();
+    await first.open(collectionId);
+    const generation = first.stats(collectionId)!.generation;
+    await first.close();
+    await rm(join(dataDir, "lexical", String(collectionId)), { recursive: true });
+
+    const second = manager();
+    const index = await second.open(collectionId);
+    expect(second.stats(collectionId)).toMatchObject({ generation: generation + 1, baseChunks: 12 });
+    expect(await ids(index, "harvest 7")).toContain("d07#0");
+    await second.close();
+
+    const reconfigured = manager({ config: { k1: 0.9 } });
+    await reconfigured.open(collectionId);
+    expect(reconfigured.stats(collectionId)).toMatchObject({ generation: generation + 2, baseChunks: 12 });
+  });
+
+  it("writes a self-describing generation file whose checksum the store records", async () => {
+    const collectionId = await newCollection(basics);
+    const lexical = manager();
+    await lexical.open(collectionId);
+    const generation = (await store.latestGeneration(collectionId, "bm25"))!;
+    expect(generation.path).toBe(join("lexical", String(collectionId), `gen-${generation.generation}.json`));
+    const data = await readFile(join(dataDir, generation.path));
+    expect(createHash("sha256").update(data).digest("hex")).toBe(generation.checksum);
+    const parsed = JSON.parse(data.toString("utf8"));
+    expect(parsed.header).toMatchObject({
+      format: "sift-bm25-generation",
+      version: 1,
+      analyzer: "english-v1",
+      config: { k1: 1.2, b: 0.75, fieldWeights: { title: 2, body: 1 } },
+      collectionId,
+      generation: generation.generation,
+      revision: await store.getRevision(collectionId),
+      chunkCount: 6,
+    });
+    expect(parsed.chunkIds).toEqual(await store.listChunkIds(collectionId));
+    expect(generation.chunkCount).toBe(6);
+    expect(Array.isArray(parsed.wink)).toBe(true);
+  });
+
+  it("drop forgets the collection and deletes its files", async () => {
+    const collectionId = await newCollection(basics);
+    const lexical = manager();
+    const index = await lexical.open(collectionId);
+    await lexical.drop(collectionId);
+    expect(lexical.stats(collectionId)).toBeUndefined();
+    await expect(readdir(join(dataDir, "lexical", String(collectionId)))).rejects.toThrow(/ENOENT/);
+    await expect(index.search({ query: "pasta", limit: 5 })).rejects.toThrow(/does not exist/);
+  });
+
+  it("rejects an unknown collection", async () => {
+    await expect(manager().open(987_654)).rejects.toThrow(/collection '987654' does not exist/);
+  });
+});
+
+describe("LexicalIndexManager concurrency", () => {
+  it("shares one load between concurrent opens", async () => {
+    const collectionId = await newCollection(basics);
+    const lexical = manager();
+    const latestGeneration = vi.spyOn(store, "latestGeneration");
+    const [a, b, c] = await Promise.all([
+      lexical.open(collectionId),
+      lexical.open(collectionId),
+      lexical.open(collectionId),
+    ]);
+    expect(latestGeneration).toHaveBeenCalledTimes(1);
+    expect(await ids(a!, "pasta")).toEqual(await ids(c!, "pasta"));
+    expect(b).toBeDefined();
+  });
+
+  it("serialises concurrent syncs and merges while searches keep answering", async () => {
+    const collectionId = await newCollection(basics);
+    const lexical = manager({ smallCollectionChunks: 0, mergeThreshold: { minChunks: 6, ratio: 0 } });
+    const index = await lexical.open(collectionId);
+    const batches = Array.from({ length: 6 }, (_, b) =>
+      Array.from({ length: 4 }, (_, i) => ({ id: `batch-${b}-${i}`, chunks: [`zebra number ${b * 4 + i}`] })),
+    );
+    const work: Promise<unknown>[] = [];
+    for (const [b, batch] of batches.entries()) {
+      work.push(write(collectionId, batch).then(() => lexical.sync(collectionId)));
+      work.push(lexical.sync(collectionId));
+      if (b % 2 === 0) work.push(lexical.merge(collectionId));
+      work.push(index.search({ query: "zebra pasta", limit: 50 }));
+    }
+    await Promise.all(work);
+    await lexical.sync(collectionId);
+    const { hits } = await index.search({ query: "zebra", limit: 50 });
+    expect(hits).toHaveLength(24);
+    expect(new Set(hits.map((hit) => hit.chunkId)).size).toBe(24);
+    const stats = lexical.stats(collectionId)!;
+    expect(stats.baseChunks + stats.deltaChunks).toBe(basics.flatMap((d) => d.chunks).length + 24);
+    const generations = await store.listGenerations(collectionId, "bm25");
+    expect(generations.filter((g) => g.status === "ready")).toHaveLength(1);
+    expect(generations.some((g) => g.status === "building")).toBe(false);
+  });
+
+  it("refreshIfStale checks the revision at most once per window", async () => {
+    const collectionId = await newCollection(basics);
+    const lexical = manager();
+    await lexical.open(collectionId);
+    const getRevision = vi.spyOn(store, "getRevision");
+    await lexical.refreshIfStale(collectionId, 60_000);
+    await lexical.refreshIfStale(collectionId, 60_000);
+    expect(getRevision).not.toHaveBeenCalled();
+    await write(collectionId, [{ id: "late", chunks: ["a late walrus"] }]);
+    await lexical.refreshIfStale(collectionId, 0);
+    expect(getRevision).toHaveBeenCalled();
+    expect(await ids(await lexical.open(collectionId), "walrus")).toEqual(["late#0"]);
+  });
+
+  it("close waits for running work and makes handles unavailable", async () => {
+    const collectionId = await newCollection(basics);
+    const lexical = manager();
+    const index = await lexical.open(collectionId);
+    const merging = lexical.merge(collectionId);
+    await lexical.close();
+    await merging;
+    await expect(index.search({ query: "pasta", limit: 5 })).rejects.toThrow(/closed/);
+    await expect(lexical.open(collectionId)).rejects.toThrow(/closed/);
+  });
+});
