@@ -3,7 +3,11 @@ import { createAnalyzer } from "./analyzer";
 
 describe("createAnalyzer", () => {
   it("lower-cases, drops stop words and stems", () => {
-    expect(createAnalyzer().analyze("The Receptors were BLOCKING the pathways")).toEqual(["receptor", "block", "pathway"]);
+    expect(createAnalyzer().analyze("The Receptors were BLOCKING the pathways")).toEqual([
+      "receptor",
+      "block",
+      "pathway",
+    ]);
   });
 
   it("splits on punctuation and keeps numbers", () => {
