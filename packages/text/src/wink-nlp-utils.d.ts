@@ -4,6 +4,7 @@ declare module "wink-nlp-utils" {
       lowerCase(text: string): string;
       removeExtraSpaces(text: string): string;
       tokenize0(text: string): string[];
+      stem(word: string): string;
     };
     tokens: {
       removeWords(tokens: string[], stopWords?: unknown): string[];
