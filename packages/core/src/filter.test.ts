@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { type Filter, filterSchema, matchesFilter } from "./filter";
 
-const meta = { lang: "en", year: 2021, tags: ["a", "b"], published: "2021-03-01T00:00:00Z", nested: { score: 0.5 }, none: null };
+const meta = {
+  lang: "en",
+  year: 2021,
+  tags: ["a", "b"],
+  published: "2021-03-01T00:00:00Z",
+  nested: { score: 0.5 },
+  none: null,
+};
 
 describe("matchesFilter", () => {
   it.each<[Filter, boolean]>([
@@ -19,9 +26,33 @@ describe("matchesFilter", () => {
     [{ field: "missing", eq: "x" }, false],
     [{ not: { field: "missing", eq: "x" } }, true],
     [{ field: "none", eq: null }, true],
-    [{ and: [{ field: "lang", eq: "en" }, { field: "year", eq: 2021 }] }, true],
-    [{ and: [{ field: "lang", eq: "en" }, { field: "year", eq: 2020 }] }, false],
-    [{ or: [{ field: "lang", eq: "fr" }, { field: "year", eq: 2021 }] }, true],
+    [
+      {
+        and: [
+          { field: "lang", eq: "en" },
+          { field: "year", eq: 2021 },
+        ],
+      },
+      true,
+    ],
+    [
+      {
+        and: [
+          { field: "lang", eq: "en" },
+          { field: "year", eq: 2020 },
+        ],
+      },
+      false,
+    ],
+    [
+      {
+        or: [
+          { field: "lang", eq: "fr" },
+          { field: "year", eq: 2021 },
+        ],
+      },
+      true,
+    ],
   ])("%j → %s", (filter, expected) => {
     expect(matchesFilter(filter, meta)).toBe(expected);
   });
@@ -47,7 +78,7 @@ describe("filterSchema", () => {
     [{ field: "a", gte: 1, lt: "2024-01-01" }, "mixed bound kinds"],
     [{ and: [] }, "empty and"],
     [{ field: "", eq: 1 }, "empty field"],
-  ])("rejects %j (%s)", (f) => {
+  ] as Array<[unknown, string]>)("rejects %j (%s)", (f) => {
     expect(filterSchema.safeParse(f).success).toBe(false);
   });
 });

@@ -19,12 +19,21 @@ export type Filter =
   | { not: Filter }
   | { field: string; eq: Scalar }
   | { field: string; in: Scalar[] }
-  | { field: string; gt?: number | string; gte?: number | string; lt?: number | string; lte?: number | string };
+  | {
+      field: string;
+      gt?: number | string;
+      gte?: number | string;
+      lt?: number | string;
+      lte?: number | string;
+    };
 
 export type Scalar = string | number | boolean | null;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const bound = z.union([z.number(), z.string().refine((v) => !Number.isNaN(Date.parse(v)), "not an ISO date")]);
+const bound = z.union([
+  z.number(),
+  z.string().refine((v) => !Number.isNaN(Date.parse(v)), "not an ISO date"),
+]);
 const fieldName = z.string().min(1).max(200);
 
 export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
@@ -35,13 +44,21 @@ export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
     z.strictObject({ field: fieldName, eq: scalar }),
     z.strictObject({ field: fieldName, in: z.array(scalar).min(1).max(1000) }),
     z
-      .strictObject({ field: fieldName, gt: bound.optional(), gte: bound.optional(), lt: bound.optional(), lte: bound.optional() })
+      .strictObject({
+        field: fieldName,
+        gt: bound.optional(),
+        gte: bound.optional(),
+        lt: bound.optional(),
+        lte: bound.optional(),
+      })
       .refine((v) => v.gt !== undefined || v.gte !== undefined || v.lt !== undefined || v.lte !== undefined, {
         message: "a range condition needs at least one of gt, gte, lt, lte",
       })
       .refine(
         (v) => {
-          const kinds = new Set([v.gt, v.gte, v.lt, v.lte].filter((b) => b !== undefined).map((b) => typeof b));
+          const kinds = new Set(
+            [v.gt, v.gte, v.lt, v.lte].filter((b) => b !== undefined).map((b) => typeof b),
+          );
           return kinds.size <= 1;
         },
         { message: "range bounds must be all numbers or all dates" },

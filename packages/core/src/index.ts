@@ -1,5 +1,6 @@
 export * from "./errors";
 export * from "./filter";
 export * from "./lexical";
+export * from "./logger";
 export * from "./store";
 export * from "./types";

@@ -103,7 +103,12 @@ export interface DocumentStore {
   markStaleJobsInterrupted(staleAfterMs: number): Promise<number>;
 
   /** Registers a generation in `building` state with the next generation number for (collection, kind). */
-  beginGeneration(input: { collectionId: number; kind: string; path: string; revision: number }): Promise<IndexGeneration>;
+  beginGeneration(input: {
+    collectionId: number;
+    kind: string;
+    path: string;
+    revision: number;
+  }): Promise<IndexGeneration>;
   /** Marks the generation `ready` and retires older ready generations of the same kind, atomically. */
   completeGeneration(id: number, input: { checksum: string; chunkCount: number }): Promise<IndexGeneration>;
   /** Latest `ready` generation of (collection, kind). */

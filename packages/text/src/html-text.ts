@@ -1,5 +1,5 @@
 import { Parser } from "htmlparser2";
-import type { Heading, ParsedDocument } from "./parse-document";
+import type { Heading, ParsedDocument } from "./document-types";
 
 /** Elements whose content is never readable text. `head` is handled apart, for its `<title>`. */
 const droppedElements = new Set([

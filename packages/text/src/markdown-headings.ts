@@ -1,4 +1,4 @@
-import type { Heading } from "./parse-document";
+import type { Heading } from "./document-types";
 
 const atxHeading = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
 const fenceOpen = /^ {0,3}(`{3,}|~{3,})(.*)$/;

@@ -1,0 +1,54 @@
+import path from "node:path";
+import { z } from "zod";
+
+const boolean = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+
+/**
+ * Service configuration, parsed once from the environment at start-up. See the README's configuration
+ * reference for every variable.
+ */
+export const configSchema = z
+  .object({
+    HOST: z.string().min(1).default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+    SIFT_DATA_DIR: z.string().min(1).default(".sift-data"),
+    SIFT_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(10 * 1024 * 1024),
+    SIFT_SAMPLE_CORPUS: boolean.default(true),
+    SIFT_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    SIFT_INDEX_REFRESH_MS: z.coerce.number().int().min(0).default(1000),
+  })
+  .transform((env) => ({
+    host: env.HOST,
+    port: env.PORT,
+    store:
+      env.DATABASE_URL === undefined
+        ? ({ driver: "pglite", dataDir: path.resolve(env.SIFT_DATA_DIR, "pglite") } as const)
+        : ({ driver: "postgres", url: env.DATABASE_URL } as const),
+    dataDir: path.resolve(env.SIFT_DATA_DIR),
+    maxBodyBytes: env.SIFT_MAX_BODY_BYTES,
+    sampleCorpus: env.SIFT_SAMPLE_CORPUS,
+    logLevel: env.SIFT_LOG_LEVEL,
+    indexRefreshMs: env.SIFT_INDEX_REFRESH_MS,
+  }));
+
+export type ServiceConfig = z.output<typeof configSchema>;
+
+/** Parses the environment; throws an Error listing every bad variable (secrets never echoed). */
+export function parseConfig(env: Record<string, string | undefined>): ServiceConfig {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,4 @@
+export { createApp } from "./app";
+export { parseConfig, type ServiceConfig } from "./config";
+export type { AppDependencies } from "./context";
+export { type RunningService, startService } from "./service";

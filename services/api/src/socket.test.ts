@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { silentLogger } from "@sift/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig } from "./config";
+import { type RunningService, sampleCollection, startService } from "./service";
+
+describe("the service over a real socket, embedded default", () => {
+  let dataDir: string;
+  let service: RunningService;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "sift-socket-"));
+    service = await startService(parseConfig({ PORT: "0", SIFT_DATA_DIR: dataDir }), silentLogger);
+  });
+  afterAll(async () => {
+    await service.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("seeds the sample corpus on first start and searches it over HTTP", async () => {
+    expect(service.sampleIngested).toBe(true);
+    const ready = await fetch(`${service.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const res = await fetch(`${service.url}/v1/collections/${sampleCollection}/search`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "reciprocal rank fusion", k: 3 }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { hits: Array<{ documentId: string; snippet: { html: string } }> };
+    expect(body.hits[0]?.documentId).toBe("hybrid-search.md");
+    expect(body.hits[0]?.snippet.html).toContain("<mark>");
+  });
+
+  it("keeps data across a restart and does not seed twice", async () => {
+    await service.close();
+    service = await startService(parseConfig({ PORT: "0", SIFT_DATA_DIR: dataDir }), silentLogger);
+    expect(service.sampleIngested).toBe(false);
+    const res = await fetch(`${service.url}/v1/collections/${sampleCollection}/documents?limit=100`);
+    const body = (await res.json()) as { documents: unknown[] };
+    expect(body.documents.length).toBe(8);
+  });
+
+  it("refuses a second process on the same embedded data directory", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const result = spawnSync(process.execPath, ["--import", "tsx", "services/api/src/main.ts"], {
+      env: { ...process.env, PORT: "0", SIFT_DATA_DIR: dataDir },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("in use by process");
+  });
+});
