@@ -115,16 +115,18 @@ try {
     const byId = new Map(chunks.map((c) => [c.id, c.externalId]));
     return hits.map((h) => byId.get(h.chunkId)!);
   });
-  await run("searcher, with hydration + snippets (k=100)", async (query) => {
-    const result = await searcher.search({
-      collectionId: collection.id,
-      query,
-      k: 100,
-      offset: 0,
-      mode: "bm25",
+  for (const k of [10, 100]) {
+    await run(`searcher, with hydration + snippets (k=${k})`, async (query) => {
+      const result = await searcher.search({
+        collectionId: collection.id,
+        query,
+        k,
+        offset: 0,
+        mode: "bm25",
+      });
+      return result.hits.map((h) => h.documentId);
     });
-    return result.hits.map((h) => h.documentId);
-  });
+  }
   await lexical.close();
   await store.close();
 
@@ -137,16 +139,18 @@ try {
     ...(storeUrl === undefined ? {} : { DATABASE_URL: storeUrl }),
   });
   try {
-    await run("HTTP POST /search (k=100)", async (query) => {
-      const response = await fetch(`${service.url}/v1/collections/bench/search`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query, k: 100 }),
+    for (const k of [10, 100]) {
+      await run(`HTTP POST /search (k=${k})`, async (query) => {
+        const response = await fetch(`${service.url}/v1/collections/bench/search`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query, k }),
+        });
+        if (!response.ok) throw new Error(`search failed: ${response.status} ${await response.text()}`);
+        const body = (await response.json()) as { hits: Array<{ documentId: string }> };
+        return body.hits.map((h) => h.documentId);
       });
-      if (!response.ok) throw new Error(`search failed: ${response.status} ${await response.text()}`);
-      const body = (await response.json()) as { hits: Array<{ documentId: string }> };
-      return body.hits.map((h) => h.documentId);
-    });
+    }
   } finally {
     service.stop();
   }

@@ -28,14 +28,9 @@ export function buildSnippet(input: {
   const { text, queryTerms, analyzer } = input;
   const matches: Array<{ start: number; end: number; term: string }> = [];
   if (queryTerms.size > 0) {
-    const cache = new Map<string, string | undefined>();
     for (const m of text.matchAll(word)) {
       const raw = m[0];
-      let term = cache.get(raw);
-      if (!cache.has(raw)) {
-        term = analyzer.analyze(raw)[0];
-        cache.set(raw, term);
-      }
+      const term = analyzer.term(raw);
       if (term !== undefined && queryTerms.has(term)) {
         matches.push({ start: m.index, end: m.index + raw.length, term });
       }

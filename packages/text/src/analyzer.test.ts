@@ -21,4 +21,12 @@ describe("createAnalyzer", () => {
   it("returns no terms for empty or punctuation-only text", () => {
     expect(createAnalyzer().analyze("  ?!  ")).toEqual([]);
   });
+
+  it("maps single words to the same term as analyze", () => {
+    const analyzer = createAnalyzer();
+    for (const word of ["Receptors", "running", "IL", "2021", "the", "Über"]) {
+      expect(analyzer.term(word)).toBe(analyzer.analyze(word)[0]);
+    }
+    expect(analyzer.term("the")).toBeUndefined();
+  });
 });

@@ -8,6 +8,11 @@ export interface Analyzer {
   /** A stable name recorded with every persisted index, so an index built with another analyzer is rebuilt. */
   readonly name: string;
   analyze(text: string): string[];
+  /**
+   * The term one word (a run of letters and digits) maps to, or undefined for a stop word: the fast path
+   * for highlighting, equal to `analyze(word)[0]` for such words.
+   */
+  term(word: string): string | undefined;
 }
 
 export interface AnalyzerOptions {
@@ -39,7 +44,21 @@ function stemCached(token: string): string {
 export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
   const stopWords = options.stopWords ?? true;
   const stem = options.stem ?? true;
+  // Word → term memo for `term`, bounded like the stem cache (null marks a stop word).
+  const terms = new Map<string, string | null>();
   return {
+    term(word: string): string | undefined {
+      let term = terms.get(word);
+      if (term === undefined) {
+        let tokens = nlp.string.tokenize0(nlp.string.lowerCase(word));
+        if (stopWords) tokens = nlp.tokens.removeWords(tokens);
+        const first = tokens[0];
+        term = first === undefined ? null : stem ? stemCached(first) : first;
+        if (terms.size >= stemCacheLimit) terms.clear();
+        terms.set(word, term);
+      }
+      return term ?? undefined;
+    },
     name: `english-v1${stopWords ? "" : "-nostop"}${stem ? "" : "-nostem"}`,
     analyze(text: string): string[] {
       let tokens = nlp.string.tokenize0(nlp.string.removeExtraSpaces(nlp.string.lowerCase(text)));
