@@ -1,2 +1,3 @@
+export * from "./fusion";
 export * from "./search";
 export * from "./snippet";

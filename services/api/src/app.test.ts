@@ -134,6 +134,22 @@ describe("HTTP API over app.request()", () => {
     expect(res.body.error.requestId).toBe(res.headers.get("x-request-id"));
   });
 
+  it("refuses dense and hybrid modes when no embedding model is configured, naming the field", async () => {
+    for (const mode of ["dense", "hybrid"]) {
+      const res = await t.call("POST", "/v1/collections/papers/search", { query: "vaccine", mode });
+      expect(res.status).toBe(400);
+      expect(res.body.error.fields[0].path).toBe("mode");
+    }
+    const bad = await t.call("POST", "/v1/collections/papers/search", {
+      query: "x",
+      fusion: { method: "max", rrfK: -1 },
+    });
+    expect(bad.body.error.fields.map((f: { path: string }) => f.path).sort()).toEqual([
+      "fusion.method",
+      "fusion.rrfK",
+    ]);
+  });
+
   it("rejects invalid JSON, a missing body and a bad tenant", async () => {
     expect((await t.call("POST", "/v1/collections/papers/search", "{nope")).body.error.code).toBe(
       "invalid_request",
