@@ -1,0 +1,225 @@
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import {
+  type ChunkRecord,
+  type DocumentStore,
+  type Embedder,
+  type Logger,
+  silentLogger,
+  type VectorIndex,
+} from "@sift/core";
+
+export interface DenseManagerOptions {
+  store: DocumentStore;
+  /** Wrap it with the embedding cache in the wiring, so unchanged text is never embedded twice. */
+  embedder: Embedder;
+  /** Opens (or creates) the persisted vector index of a collection for the embedder's model. */
+  openIndex: (collectionId: number) => Promise<VectorIndex>;
+  /** The list of embedded chunk ids lives under `<dataDir>/dense/<collectionId>/<model>/`. */
+  dataDir: string;
+  /** Texts per embed call. Default 64. */
+  batchSize?: number;
+  /** Vectors written between two flushes (a crash loses at most this much work). Default 2048. */
+  flushEvery?: number;
+  logger?: Logger;
+  onProgress?: (progress: { collectionId: number; embedded: number; total: number }) => void;
+}
+
+export interface DenseSyncResult {
+  added: number;
+  removed: number;
+}
+
+interface State {
+  index: VectorIndex;
+  ids: Set<number>;
+  revision: number;
+}
+
+/**
+ * The text embedded for a chunk: its document title and heading path give the passage its context.
+ * Headings equal to the title are not repeated.
+ */
+export function passageText(chunk: Pick<ChunkRecord, "title" | "headingPath" | "text">): string {
+  const context = [chunk.title ?? "", ...chunk.headingPath.filter((h) => h !== chunk.title)].filter(
+    (s) => s !== "",
+  );
+  return context.length === 0 ? chunk.text : `${context.join("\n")}\n${chunk.text}`;
+}
+
+/**
+ * Keeps each collection's vector index equal to the store's chunks, like the BM25 generations: a sync
+ * diffs chunk ids (the store gives a replaced chunk a fresh id), embeds the new chunks in batches, upserts
+ * them, deletes the vanished ones and records the embedded ids beside the index, after a flush. Syncs of
+ * one collection run one at a time.
+ */
+export class DenseIndexManager {
+  private readonly states = new Map<number, Promise<State>>();
+  private readonly chains = new Map<number, Promise<unknown>>();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: DenseManagerOptions) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  get modelId(): string {
+    return this.options.embedder.profile.id;
+  }
+
+  /** The collection's vector index, synced with the store on first open. */
+  async open(collectionId: number): Promise<VectorIndex> {
+    if (!this.settled.has(collectionId)) await this.sync(collectionId);
+    return (await this.load(collectionId)).index;
+  }
+
+  /** Brings the collection's vector index up to the store's current chunks. */
+  sync(collectionId: number, signal?: AbortSignal): Promise<DenseSyncResult> {
+    return this.serialize(collectionId, async () =>
+      this.reconcile(collectionId, await this.load(collectionId), signal),
+    );
+  }
+
+  stats(collectionId: number): { model: string; vectors: number; revision: number } | undefined {
+    const settled = this.settled.get(collectionId);
+    return settled === undefined
+      ? undefined
+      : { model: this.modelId, vectors: settled.ids.size, revision: settled.revision };
+  }
+
+  /** Forgets the collection and deletes its id list (the caller deletes the index files). */
+  async drop(collectionId: number): Promise<void> {
+    await this.serialize(collectionId, async () => {
+      const state = await this.states.get(collectionId)?.catch(() => undefined);
+      await state?.index.close();
+      this.states.delete(collectionId);
+      this.settled.delete(collectionId);
+      await rm(path.join(this.options.dataDir, "dense", String(collectionId)), {
+        recursive: true,
+        force: true,
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.chains.values()]);
+    for (const state of this.states.values()) {
+      const s = await state.catch(() => undefined);
+      await s?.index.close();
+    }
+    this.states.clear();
+    this.settled.clear();
+  }
+
+  private readonly settled = new Map<number, State>();
+
+  /** Opens the index and reads the recorded ids once (no reconciling: that is `sync`'s job). */
+  private load(collectionId: number): Promise<State> {
+    let state = this.states.get(collectionId);
+    if (state === undefined) {
+      state = (async () => {
+        const index = await this.options.openIndex(collectionId);
+        const recorded = await this.readIds(collectionId);
+        if (recorded === undefined && (await index.count()) > 0) {
+          this.logger.warn("dense: no record of embedded chunks; re-upserting every chunk", { collectionId });
+        }
+        return { index, ids: new Set(recorded?.ids ?? []), revision: -1 };
+      })();
+      state.catch(() => this.states.delete(collectionId));
+      this.states.set(collectionId, state);
+    }
+    return state;
+  }
+
+  private async reconcile(
+    collectionId: number,
+    state: State,
+    signal?: AbortSignal,
+  ): Promise<DenseSyncResult> {
+    const revision = await this.options.store.getRevision(collectionId);
+    if (revision === state.revision) return { added: 0, removed: 0 };
+    const current = await this.options.store.listChunkIds(collectionId);
+    const currentSet = new Set(current);
+    const removed = [...state.ids].filter((id) => !currentSet.has(id));
+    const added = current.filter((id) => !state.ids.has(id));
+    if (removed.length > 0) {
+      await state.index.delete(removed);
+      for (const id of removed) state.ids.delete(id);
+    }
+    const batchSize = this.options.batchSize ?? 64;
+    const flushEvery = this.options.flushEvery ?? 2048;
+    let sinceFlush = removed.length;
+    let embedded = 0;
+    for (let i = 0; i < added.length; i += batchSize) {
+      signal?.throwIfAborted();
+      const chunks = await this.options.store.getChunks(added.slice(i, i + batchSize));
+      if (chunks.length > 0) {
+        const { embeddings } = await this.options.embedder.embed({
+          texts: chunks.map(passageText),
+          kind: "passage",
+          signal,
+        });
+        await state.index.upsert(
+          chunks.map((chunk, j) => ({ chunkId: chunk.id, vector: embeddings[j]!, metadata: chunk.metadata })),
+        );
+        for (const chunk of chunks) state.ids.add(chunk.id);
+      }
+      embedded += chunks.length;
+      sinceFlush += chunks.length;
+      this.options.onProgress?.({ collectionId, embedded, total: added.length });
+      if (sinceFlush >= flushEvery) {
+        await this.persist(collectionId, state, -1);
+        sinceFlush = 0;
+      }
+    }
+    state.revision = revision;
+    await this.persist(collectionId, state, revision);
+    this.settled.set(collectionId, state);
+    if (added.length + removed.length > 0) {
+      this.logger.info("dense: synced", {
+        collectionId,
+        model: this.modelId,
+        added: added.length,
+        removed: removed.length,
+      });
+    }
+    return { added: added.length, removed: removed.length };
+  }
+
+  private idsPath(collectionId: number): string {
+    const model = this.modelId.replace(/[^A-Za-z0-9._-]+/g, "_");
+    return path.join(this.options.dataDir, "dense", String(collectionId), model, "ids.json");
+  }
+
+  private async readIds(collectionId: number): Promise<{ ids: number[] } | undefined> {
+    try {
+      const parsed = JSON.parse(await readFile(this.idsPath(collectionId), "utf8")) as {
+        model?: string;
+        ids?: unknown;
+      };
+      if (parsed.model !== this.modelId || !Array.isArray(parsed.ids)) return undefined;
+      return { ids: parsed.ids.filter((x): x is number => typeof x === "number") };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Flushes the index, then records the ids it holds (in that order, so the record never overstates). */
+  private async persist(collectionId: number, state: State, revision: number): Promise<void> {
+    await state.index.flush();
+    const file = this.idsPath(collectionId);
+    await mkdir(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, JSON.stringify({ model: this.modelId, revision, ids: [...state.ids] }));
+    await rename(temp, file);
+  }
+
+  private serialize<T>(collectionId: number, work: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(collectionId) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(work);
+    this.chains.set(
+      collectionId,
+      next.catch(() => {}),
+    );
+    return next;
+  }
+}

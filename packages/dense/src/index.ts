@@ -1,0 +1,1 @@
+export * from "./dense-index-manager";
