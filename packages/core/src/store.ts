@@ -35,6 +35,12 @@ export interface DocumentPage {
   nextCursor?: string;
 }
 
+/** One vector for the embedding cache, keyed by the sha256 (hex) of the exact text embedded, prefix included. */
+export interface CachedEmbedding {
+  textHash: string;
+  vector: Float32Array;
+}
+
 export interface JobPatch {
   status?: JobStatus;
   counts?: JobCounts;
@@ -116,4 +122,14 @@ export interface DocumentStore {
   /** Generations of (collection, kind), newest first. */
   listGenerations(collectionId: number, kind: string): Promise<IndexGeneration[]>;
   deleteGeneration(id: number): Promise<void>;
+
+  // Embedding cache: vectors keyed by (model, text hash), shared by all collections and tenants (the same
+  // text under the same model is the same vector). `model` is the embedder's cache key, which names
+  // everything that changes the vector (model id, weights variant, pooling); `textHash` is the sha256 hex
+  // of the exact text embedded, prefix included. Vectors round-trip bit for bit (float32).
+
+  /** Cached vectors of the given hashes; hashes without an entry are absent from the map. */
+  getCachedEmbeddings(model: string, textHashes: readonly string[]): Promise<Map<string, Float32Array>>;
+  /** Stores vectors; an existing (model, hash) entry is kept as it is. Returns how many were new. */
+  putCachedEmbeddings(model: string, entries: readonly CachedEmbedding[]): Promise<number>;
 }

@@ -1,4 +1,5 @@
 import {
+  type CachedEmbedding,
   type ChunkRecord,
   type Collection,
   ConflictError,
@@ -18,7 +19,7 @@ import {
 import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, lte, max, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { toStoreError } from "./database-errors";
-import { chunks, collections, documents, indexGenerations, ingestionJobs } from "./schema";
+import { chunks, collections, documents, embeddingCache, indexGenerations, ingestionJobs } from "./schema";
 
 /** Either driver's database, or a transaction on it: the query code below is written once for both. */
 export type Database = PgDatabase<PgQueryResultHKT>;
@@ -35,6 +36,8 @@ export interface DriverBinding {
 const idBatch = 5_000;
 const documentRowBatch = 500;
 const chunkRowBatch = 2_000;
+// Bounded by statement size rather than parameters: 1,000 vectors of 1,024 dims are 4 MB.
+const embeddingRowBatch = 1_000;
 
 function batches<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -60,6 +63,23 @@ const chunkRecordColumns = {
   title: documents.title,
   metadata: documents.metadata,
 };
+
+/** Float32 little-endian, independent of the host's byte order. */
+function encodeVector(vector: Float32Array): Uint8Array {
+  const bytes = Buffer.alloc(vector.length * 4);
+  for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i]!, i * 4);
+  return bytes;
+}
+
+function decodeVector(bytes: Uint8Array, dimensions: number): Float32Array {
+  if (bytes.byteLength !== dimensions * 4) {
+    throw new Error(`cached vector holds ${bytes.byteLength} bytes, expected ${dimensions} float32 values`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const vector = new Float32Array(dimensions);
+  for (let i = 0; i < dimensions; i++) vector[i] = view.getFloat32(i * 4, true);
+  return vector;
+}
 
 function requireLimit(limit: number): number {
   if (!Number.isSafeInteger(limit) || limit < 1) {
@@ -605,6 +625,47 @@ export class DrizzleDocumentStore implements DocumentStore {
   deleteGeneration(id: number): Promise<void> {
     return this.#run("deleteGeneration", async () => {
       await this.#db.delete(indexGenerations).where(eq(indexGenerations.id, id));
+    });
+  }
+
+  getCachedEmbeddings(model: string, textHashes: readonly string[]): Promise<Map<string, Float32Array>> {
+    return this.#run("getCachedEmbeddings", async () => {
+      const found = new Map<string, Float32Array>();
+      for (const group of batches([...new Set(textHashes)], idBatch)) {
+        const rows = await this.#db
+          .select({
+            textHash: embeddingCache.textHash,
+            dimensions: embeddingCache.dimensions,
+            vector: embeddingCache.vector,
+          })
+          .from(embeddingCache)
+          .where(and(eq(embeddingCache.model, model), inArray(embeddingCache.textHash, group)));
+        for (const row of rows) found.set(row.textHash, decodeVector(row.vector, row.dimensions));
+      }
+      return found;
+    });
+  }
+
+  /** Batched multi-row inserts, each `ON CONFLICT DO NOTHING`: concurrent writers of one text never fail. */
+  putCachedEmbeddings(model: string, entries: readonly CachedEmbedding[]): Promise<number> {
+    return this.#run("putCachedEmbeddings", async () => {
+      let inserted = 0;
+      for (const group of batches(entries, embeddingRowBatch)) {
+        const rows = await this.#db
+          .insert(embeddingCache)
+          .values(
+            group.map((entry) => ({
+              model,
+              textHash: entry.textHash,
+              dimensions: entry.vector.length,
+              vector: encodeVector(entry.vector),
+            })),
+          )
+          .onConflictDoNothing({ target: [embeddingCache.model, embeddingCache.textHash] })
+          .returning({ textHash: embeddingCache.textHash });
+        inserted += rows.length;
+      }
+      return inserted;
     });
   }
 }

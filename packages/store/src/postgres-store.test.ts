@@ -60,6 +60,21 @@ describe("Postgres specifics", () => {
     }
   });
 
+  it("stores cached vectors as float32 little-endian bytea", async () => {
+    const url = await createTestDatabase();
+    const store = await openStore({ driver: "postgres", url });
+    const raw = postgres(url, { max: 1 });
+    try {
+      await store.migrate();
+      await store.putCachedEmbeddings("m", [{ textHash: "h", vector: Float32Array.from([1, -2]) }]);
+      const [row] = await raw`select dimensions, encode(vector, 'hex') as hex from embedding_cache`;
+      expect(row).toEqual({ dimensions: 2, hex: "0000803f000000c0" });
+    } finally {
+      await raw.end();
+      await store.close();
+    }
+  });
+
   it("lets replicas that start together migrate concurrently", async () => {
     const url = await createTestDatabase();
     const stores = await Promise.all([1, 2, 3].map(() => openStore({ driver: "postgres", url })));

@@ -6,7 +6,22 @@
  */
 import type { GenerationStatus, JobCounts, JobError, JobStatus, JsonValue, Metadata } from "@sift/core";
 import { sql } from "drizzle-orm";
-import { bigint, check, index, integer, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+} from "drizzle-orm/pg-core";
+
+/** postgres.js reads bytea as a Buffer, PGlite as a Uint8Array: both are Uint8Array. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => "bytea" });
 
 const id = () => bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity();
 const instant = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
@@ -123,4 +138,21 @@ export const indexGenerations = pgTable(
     ),
     check("index_generations_status_check", sql`${table.status} in ('building', 'ready', 'retired')`),
   ],
+);
+
+/**
+ * Vectors by (embedder cache key, sha256 hex of the exact text embedded), so unchanged content is never
+ * embedded twice. Global, not per collection: the same text under the same model is the same vector.
+ */
+export const embeddingCache = pgTable(
+  "embedding_cache",
+  {
+    model: text("model").notNull(),
+    textHash: text("text_hash").notNull(),
+    dimensions: integer("dimensions").notNull(),
+    /** `dimensions` float32 values, little-endian. */
+    vector: bytea("vector").notNull(),
+    createdAt: instant("created_at").notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ name: "embedding_cache_pkey", columns: [table.model, table.textHash] })],
 );

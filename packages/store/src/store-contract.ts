@@ -561,5 +561,71 @@ export function describeDocumentStoreContract(name: string, open: () => Promise<
         await expect(store.deleteCollection(collectionId)).resolves.toBeUndefined(); // idempotent
       });
     });
+
+    describe("embedding cache", () => {
+      /** A distinct model key per test keeps the (global) cache tests independent. */
+      const newModel = () => `model-${randomUUID()}`;
+      const vector = (...values: number[]) => Float32Array.from(values);
+
+      it("round-trips float32 vectors bit for bit and leaves unknown hashes out", async () => {
+        const model = newModel();
+        const awkward = vector(Math.fround(0.1), -0, -1e-38, 3.4028234663852886e38, Math.fround(Math.PI));
+        expect(
+          await store.putCachedEmbeddings(model, [
+            { textHash: "h1", vector: awkward },
+            { textHash: "h2", vector: vector(1, 2, 3) },
+          ]),
+        ).toBe(2);
+        const found = await store.getCachedEmbeddings(model, ["h1", "h2", "h3", "h1"]);
+        expect([...found.keys()].sort()).toEqual(["h1", "h2"]);
+        expect(found.get("h1")).toBeInstanceOf(Float32Array);
+        expect(Object.is(found.get("h1")![1], -0)).toBe(true);
+        expect([...found.get("h1")!]).toEqual([...awkward]);
+        expect([...found.get("h2")!]).toEqual([1, 2, 3]);
+        expect(await store.getCachedEmbeddings(model, [])).toEqual(new Map());
+        expect(await store.putCachedEmbeddings(model, [])).toBe(0);
+      });
+
+      it("keeps the first vector of a (model, hash) and separates models", async () => {
+        const [first, second] = [newModel(), newModel()];
+        await store.putCachedEmbeddings(first, [{ textHash: "h", vector: vector(1, 1) }]);
+        // Existing entries and duplicates within one batch are skipped, not errors.
+        expect(
+          await store.putCachedEmbeddings(first, [
+            { textHash: "h", vector: vector(9, 9) },
+            { textHash: "n", vector: vector(2, 2) },
+            { textHash: "n", vector: vector(3, 3) },
+          ]),
+        ).toBe(1);
+        expect([...(await store.getCachedEmbeddings(first, ["h"])).get("h")!]).toEqual([1, 1]);
+        expect([...(await store.getCachedEmbeddings(first, ["n"])).get("n")!]).toEqual([2, 2]);
+        expect(await store.getCachedEmbeddings(second, ["h", "n"])).toEqual(new Map());
+        await store.putCachedEmbeddings(second, [{ textHash: "h", vector: vector(5) }]);
+        expect([...(await store.getCachedEmbeddings(second, ["h"])).get("h")!]).toEqual([5]);
+      });
+
+      it("writes and reads more entries than one statement batch holds", async () => {
+        const model = newModel();
+        const entries = Array.from({ length: 2_345 }, (_, i) => ({
+          textHash: `hash-${i}`,
+          vector: vector(i, -i, i / 7),
+        }));
+        expect(await store.putCachedEmbeddings(model, entries)).toBe(entries.length);
+        const found = await store.getCachedEmbeddings(
+          model,
+          entries.map((entry) => entry.textHash),
+        );
+        expect(found.size).toBe(entries.length);
+        expect([...found.get("hash-2000")!]).toEqual([...vector(2000, -2000, 2000 / 7)]);
+      });
+
+      it("concurrent writers of the same entries do not conflict", async () => {
+        const model = newModel();
+        const entries = Array.from({ length: 50 }, (_, i) => ({ textHash: `c-${i}`, vector: vector(i) }));
+        const counts = await Promise.all([1, 2, 3].map(() => store.putCachedEmbeddings(model, entries)));
+        expect(counts.reduce((a, b) => a + b, 0)).toBe(entries.length);
+        expect((await store.getCachedEmbeddings(model, ["c-49"])).get("c-49")).toEqual(vector(49));
+      });
+    });
   });
 }

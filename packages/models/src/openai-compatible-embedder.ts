@@ -1,0 +1,205 @@
+import {
+  type Embedder,
+  type EmbeddingModelProfile,
+  type EmbedOptions,
+  type EmbedResult,
+  UpstreamError,
+} from "@sift/core";
+import { z } from "zod";
+
+export interface OpenAICompatibleEmbedderOptions {
+  profile: EmbeddingModelProfile;
+  /** Server root without `/v1`, e.g. `http://tei:8080`; requests go to `{baseUrl}/v1/embeddings`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer …` when given. */
+  apiKey?: string;
+  /** The `model` field of the request (the server's name for it). */
+  model: string;
+  fetch?: typeof globalThis.fetch;
+  /** Per attempt; default 30,000 ms. */
+  timeoutMs?: number;
+  /** Texts per request; default 64. */
+  batchSize?: number;
+  /** Retries after a 429, a 5xx, a timeout or a network error; default 3. */
+  maxRetries?: number;
+  /** First backoff delay (doubled per retry, with jitter) when the server sends no `retry-after`; default 250 ms. */
+  retryDelayMs?: number;
+}
+
+export interface OpenAICompatibleEmbedder extends Embedder {
+  readonly cacheKey: string;
+}
+
+// Tolerant by design (OpenAI, TEI and vLLM add different extra fields); only what we use is checked.
+const responseSchema = z.object({
+  data: z.array(z.object({ index: z.number().int().nonnegative(), embedding: z.array(z.number()) })),
+});
+
+/** How long to wait before retrying; honours `retry-after` (seconds or an HTTP date), capped at 60 s. */
+function retryDelay(attempt: number, baseMs: number, retryAfter: string | null): number {
+  if (retryAfter !== null) {
+    const seconds = Number(retryAfter);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
+    if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), 60_000);
+  }
+  return baseMs * 2 ** attempt * (0.5 + Math.random() / 2);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The vendor's message: OpenAI `{error: {message}}`, TEI `{error: "…"}`, else the raw body. */
+function vendorMessage(body: unknown): string {
+  if (typeof body === "string") return body.slice(0, 500);
+  const error = (body as { error?: unknown } | null)?.error;
+  if (typeof error === "string") return error;
+  const message = (error as { message?: unknown } | undefined)?.message;
+  return typeof message === "string" ? message : JSON.stringify(body).slice(0, 500);
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Embeddings from a server that speaks the OpenAI embeddings API (OpenAI, TEI, vLLM, llama.cpp server).
+ * Prefixes come from the profile and are applied here; vectors are checked against the profile's
+ * dimensions and normalised here when the profile asks for it and the server did not.
+ */
+export function createOpenAICompatibleEmbedder(
+  options: OpenAICompatibleEmbedderOptions,
+): OpenAICompatibleEmbedder {
+  const { profile, model } = options;
+  const fetch = options.fetch ?? globalThis.fetch;
+  const url = `${options.baseUrl.replace(/\/+$/, "")}/v1/embeddings`;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const batchSize = options.batchSize ?? 64;
+  const maxRetries = options.maxRetries ?? 3;
+  const retryDelayMs = options.retryDelayMs ?? 250;
+  const upstream = `embeddings ${url}`;
+  const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+  if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+
+  async function request(input: string[], signal: AbortSignal | undefined): Promise<Float32Array[]> {
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      const attemptSignal = signal
+        ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
+        : AbortSignal.timeout(timeoutMs);
+      let failure: UpstreamError;
+      let retryAfter: string | null = null;
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ model, input, encoding_format: "float" }),
+          signal: attemptSignal,
+        });
+        const body = await readBody(response);
+        if (response.ok) return parse(body, input.length);
+        const retryable = response.status === 429 || response.status >= 500;
+        failure = new UpstreamError(
+          `embedding server answered ${response.status}: ${vendorMessage(body)}`,
+          upstream,
+          { cause: body, retryable },
+        );
+        if (!retryable) throw failure;
+        retryAfter = response.headers.get("retry-after");
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (error instanceof UpstreamError) throw error;
+        // Timeouts and network errors (fetch rejects with a TypeError whose cause is the socket error).
+        const timedOut = (error as Error).name === "TimeoutError";
+        failure = new UpstreamError(
+          timedOut
+            ? `embedding server did not answer within ${timeoutMs} ms`
+            : "embedding server unreachable",
+          upstream,
+          { cause: error, retryable: true },
+        );
+      }
+      if (attempt >= maxRetries) throw failure;
+      await sleep(retryDelay(attempt, retryDelayMs, retryAfter), signal);
+    }
+  }
+
+  function parse(body: unknown, expected: number): Float32Array[] {
+    const parsed = responseSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new UpstreamError("embedding server sent a malformed response", upstream, {
+        cause: parsed.error,
+      });
+    }
+    const vectors = new Array<Float32Array>(expected);
+    for (const item of parsed.data.data) {
+      if (item.index >= expected || vectors[item.index]) {
+        throw new UpstreamError(`embedding server sent a stray or repeated index ${item.index}`, upstream);
+      }
+      if (item.embedding.length !== profile.dimensions) {
+        throw new UpstreamError(
+          `embedding server returned ${item.embedding.length} dims, profile ${profile.id} says ${profile.dimensions}`,
+          upstream,
+        );
+      }
+      vectors[item.index] = Float32Array.from(item.embedding);
+    }
+    if (parsed.data.data.length !== expected) {
+      throw new UpstreamError(
+        `embedding server returned ${parsed.data.data.length} of ${expected} vectors`,
+        upstream,
+      );
+    }
+    return vectors;
+  }
+
+  return {
+    profile,
+    cacheKey: `openai:${model}@${url}:${profile.normalize ? "l2" : "raw"}`,
+    async embed({ texts, kind, signal }: EmbedOptions): Promise<EmbedResult> {
+      const prefix = kind === "query" ? profile.queryPrefix : profile.passagePrefix;
+      const embeddings: Float32Array[] = [];
+      for (let start = 0; start < texts.length; start += batchSize) {
+        signal?.throwIfAborted();
+        embeddings.push(
+          ...(await request(
+            texts.slice(start, start + batchSize).map((text) => prefix + text),
+            signal,
+          )),
+        );
+      }
+      let normalised = 0;
+      if (profile.normalize) {
+        for (const vector of embeddings) {
+          let sum = 0;
+          for (const value of vector) sum += value * value;
+          const norm = Math.sqrt(sum);
+          if (norm > 0 && Math.abs(norm - 1) > 1e-4) {
+            for (let i = 0; i < vector.length; i++) vector[i] = vector[i]! / norm;
+            normalised++;
+          }
+        }
+      }
+      const warnings =
+        normalised > 0
+          ? [`${normalised} of ${texts.length} vectors came back unnormalised; normalised here`]
+          : [];
+      return { embeddings, warnings };
+    },
+  };
+}
