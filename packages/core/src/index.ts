@@ -1,3 +1,4 @@
+export * from "./durable-files";
 export * from "./embedding";
 export * from "./errors";
 export * from "./filter";

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   type ChunkRecord,
@@ -7,6 +7,7 @@ import {
   type Logger,
   silentLogger,
   type VectorIndex,
+  writeFileAtomically,
 } from "@sift/core";
 
 export interface DenseManagerOptions {
@@ -206,11 +207,10 @@ export class DenseIndexManager {
   /** Flushes the index, then records the ids it holds (in that order, so the record never overstates). */
   private async persist(collectionId: number, state: State, revision: number): Promise<void> {
     await state.index.flush();
-    const file = this.idsPath(collectionId);
-    await mkdir(path.dirname(file), { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, JSON.stringify({ model: this.modelId, revision, ids: [...state.ids] }));
-    await rename(temp, file);
+    await writeFileAtomically(
+      this.idsPath(collectionId),
+      JSON.stringify({ model: this.modelId, revision, ids: [...state.ids] }),
+    );
   }
 
   private serialize<T>(collectionId: number, work: () => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { IngestionJob, JobCounts } from "@sift/core";
+import { emptyJobCounts, type IngestionJob, type JobCounts } from "@sift/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   deleteDocuments,
@@ -45,17 +45,7 @@ function expectBalanced(counts: JobCounts) {
   );
 }
 
-const counts = (partial: Partial<JobCounts>): JobCounts => ({
-  documentsSeen: 0,
-  created: 0,
-  updated: 0,
-  unchanged: 0,
-  deleted: 0,
-  skipped: 0,
-  failed: 0,
-  chunks: 0,
-  ...partial,
-});
+const counts = (partial: Partial<JobCounts>): JobCounts => ({ ...emptyJobCounts(), ...partial });
 
 /** Chunks of the collection grouped per external id, checking that no (document, ordinal) repeats. */
 async function chunksPerDocument(collectionId: number): Promise<Map<string, number>> {

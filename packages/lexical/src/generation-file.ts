@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
 import { type Metadata, SiftError } from "@sift/core";
 import { type Bm25Config, sameBm25Config } from "./config";
 
@@ -120,37 +119,4 @@ export async function readGeneration(
     throw new InvalidGenerationError(`${path} is inconsistent (chunk count or parts missing)`);
   }
   return { header, chunkIds, documentIds, documentMetadata, winkJson: JSON.stringify(wink) };
-}
-
-/**
- * Writes `data` so that `path` holds either its old content or all of `data`, never a part: a temp file
- * beside it, fsync, rename over, then fsync of the directory so the rename itself survives a crash.
- */
-export async function writeFileAtomically(path: string, data: Uint8Array): Promise<void> {
-  const directory = dirname(path);
-  await mkdir(directory, { recursive: true });
-  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    const handle = await open(temporary, "w");
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  try {
-    const handle = await open(directory, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the file itself is already durable.
-  }
 }

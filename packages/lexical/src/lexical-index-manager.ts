@@ -13,6 +13,7 @@ import {
   SiftError,
   silentLogger,
   UnavailableError,
+  writeFileAtomically,
 } from "@sift/core";
 import { type Analyzer, createAnalyzer } from "@sift/text";
 import {
@@ -30,7 +31,6 @@ import {
   readGeneration,
   serializeGeneration,
   sha256Hex,
-  writeFileAtomically,
 } from "./generation-file";
 
 /** The `kind` of BM25 generations in the store's generation table. */

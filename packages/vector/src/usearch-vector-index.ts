@@ -12,6 +12,7 @@ import {
   type VectorIndex,
   type VectorRecord,
   type VectorSearchOptions,
+  writeFileDurably,
 } from "@sift/core";
 import type { Index } from "usearch";
 import { loadUsearch } from "./usearch-loader";
@@ -24,7 +25,6 @@ import {
   serializePayload,
   sha256Hex,
   syncFile,
-  writeFileDurably,
 } from "./vector-file";
 import {
   compareHits,

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
-import { type Metadata, SiftError } from "@sift/core";
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { fsyncDirectory, type Metadata, SiftError } from "@sift/core";
 import type { VectorMetric } from "./vector-math";
 
 /**
@@ -153,30 +152,10 @@ export async function syncFile(path: string): Promise<void> {
   }
 }
 
-export async function writeFileDurably(path: string, data: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const handle = await open(path, "w");
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Renames each `[from, to]` in order, then fsyncs the directory so the renames survive a crash. */
 export async function renameAll(pairs: Array<[string, string]>, directory: string): Promise<void> {
   for (const [from, to] of pairs) await rename(from, to);
-  try {
-    const handle = await open(directory, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the files themselves are durable.
-  }
+  await fsyncDirectory(directory);
 }
 
 export async function removeQuietly(paths: string[]): Promise<void> {
