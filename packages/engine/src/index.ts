@@ -1,1 +1,2 @@
-export {};
+export { type DenseStatus, Engine, type EngineIngestOptions, type EngineOptions } from "./engine";
+export { createEmbedder, type EmbeddingSettings } from "./models";
