@@ -1,1 +1,3 @@
-export {};
+export * from "./generator";
+export * from "./openai-compatible-generator";
+export { parseServerSentEvents, type ServerSentEvent } from "./server-sent-events";

@@ -1,0 +1,327 @@
+import { DeadlineExceededError, UnavailableError, UpstreamError } from "@sift/core";
+import { estimateTokens } from "@sift/text";
+import {
+  type FinishReason,
+  type GenerateRequest,
+  GenerationClock,
+  type Generator,
+  type GeneratorEvent,
+  type GeneratorUsage,
+} from "./generator";
+import { parseServerSentEvents } from "./server-sent-events";
+
+export interface OpenAICompatibleGeneratorOptions {
+  /** Server root without `/v1`, e.g. `http://vllm:8000`; requests go to `{baseUrl}/v1/chat/completions`. */
+  baseUrl: string;
+  /** The `model` field of the request (the server's name for the model). */
+  model: string;
+  /** Sent as `Authorization: Bearer …` when given. */
+  apiKey?: string;
+  fetch?: typeof globalThis.fetch;
+  /** How long to wait for the response headers (queueing and prompt processing included); default 60,000 ms. */
+  timeoutMs?: number;
+  /** The longest silence allowed between two pieces of the stream once it started; default 30,000 ms. */
+  idleTimeoutMs?: number;
+}
+
+/** The generation server is overloaded, rate-limiting, failing (429, 5xx) or unreachable. Retryable. */
+export class GeneratorUnavailableError extends UnavailableError {
+  readonly upstream: string;
+  /** The HTTP status, when the server answered. */
+  readonly status: number | undefined;
+  /** What the server's `retry-after` header asked for, in ms. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    options: { upstream: string; status?: number; retryAfterMs?: number | undefined; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.upstream = options.upstream;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** `retry-after` in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
+
+interface VendorError {
+  message: string;
+  type?: string;
+  code?: string | number;
+}
+
+/**
+ * The vendor's error, from the shapes these servers send: OpenAI, vLLM, llama.cpp server and Ollama's
+ * OpenAI layer `{"error": {"message", "type", "code"}}` (vLLM and llama.cpp put the HTTP status in `code`);
+ * older vLLM `{"object": "error", "message", "type", "code"}`; TGI and Ollama's native API `{"error": "…"}`.
+ */
+export function vendorError(body: unknown): VendorError | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const record = body as Record<string, unknown>;
+  const pick = (source: Record<string, unknown>): VendorError | undefined => {
+    if (typeof source.message !== "string") return undefined;
+    const found: VendorError = { message: source.message };
+    if (typeof source.type === "string") found.type = source.type;
+    if (typeof source.code === "string" || typeof source.code === "number") found.code = source.code;
+    return found;
+  };
+  if (typeof record.error === "string") {
+    const found: VendorError = { message: record.error };
+    if (typeof record.error_type === "string") found.type = record.error_type;
+    return found;
+  }
+  if (typeof record.error === "object" && record.error !== null) {
+    return pick(record.error as Record<string, unknown>);
+  }
+  if (record.object === "error") return pick(record);
+  return undefined;
+}
+
+function describe(status: number | undefined, body: unknown, inStream = false): string {
+  const vendor = vendorError(body);
+  const head = inStream ? "generation server sent an error" : `generation server answered ${status}`;
+  if (!vendor) {
+    const raw = typeof body === "string" ? body : JSON.stringify(body);
+    return `${head}: ${(raw ?? "").slice(0, 300)}`;
+  }
+  const labels = [vendor.type, vendor.code].filter((label) => label !== undefined && label !== status);
+  return `${head}${labels.length > 0 ? ` (${labels.join(", ")})` : ""}: ${vendor.message}`;
+}
+
+/** 429 and 5xx are the server's trouble (retry later); other statuses are our request's. */
+function errorFor(
+  status: number,
+  body: unknown,
+  retryAfter: string | null,
+  upstream: string,
+): GeneratorUnavailableError | UpstreamError {
+  const message = describe(status, body);
+  if (status === 429 || status >= 500) {
+    return new GeneratorUnavailableError(message, {
+      upstream,
+      status,
+      retryAfterMs: parseRetryAfter(retryAfter),
+      cause: body,
+    });
+  }
+  return new UpstreamError(message, upstream, { cause: body, retryable: false });
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The fields of a `chat.completion.chunk` that we read; everything else is ignored. */
+interface Chunk {
+  choices?: Array<{ delta?: { content?: unknown } | null; finish_reason?: unknown }> | null;
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
+  error?: unknown;
+}
+
+/**
+ * A generator that streams from an OpenAI-compatible chat-completions endpoint: OpenAI and hosted APIs,
+ * vLLM, TGI, llama.cpp server, Ollama. It asks for `stream: true` with `stream_options.include_usage`,
+ * reads the SSE `data:` chunks (the first may carry only the role; usage arrives on a last chunk with empty
+ * `choices`, or on the finishing chunk for llama.cpp server), and ends at `data: [DONE]`.
+ *
+ * Errors: a 429 or 5xx answer, an unreachable server, or a 429/5xx error inside the stream are a
+ * `GeneratorUnavailableError` (retryable, with `retryAfterMs` from `retry-after`); other error answers are a
+ * non-retryable `UpstreamError` with the vendor body as `cause`; no response headers within `timeoutMs`, or
+ * a silent stream for `idleTimeoutMs`, is a `DeadlineExceededError`. There are no retries here: a caller
+ * that wants them wraps the generator.
+ */
+export function createOpenAICompatibleGenerator(options: OpenAICompatibleGeneratorOptions): Generator {
+  const fetch = options.fetch ?? globalThis.fetch;
+  const url = `${options.baseUrl.replace(/\/+$/, "")}/v1/chat/completions`;
+  const upstream = `chat completions ${url}`;
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "text/event-stream",
+  };
+  if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+
+  async function* generate(request: GenerateRequest): AsyncGenerator<GeneratorEvent, void, undefined> {
+    const clock = new GenerationClock();
+    let output = "";
+    let finishReason: FinishReason | undefined;
+    let usage: GeneratorUsage | undefined;
+    const estimatedUsage = (): GeneratorUsage => ({
+      promptTokens: estimateTokens(request.system) + estimateTokens(request.prompt),
+      completionTokens: estimateTokens(output),
+      estimated: true,
+    });
+    const done = (reason: FinishReason): GeneratorEvent => ({
+      type: "done",
+      finishReason: reason,
+      usage: reason === "cancelled" ? estimatedUsage() : (usage ?? estimatedUsage()),
+      timings: clock.timings(),
+    });
+
+    if (request.signal?.aborted) {
+      yield done("cancelled");
+      return;
+    }
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(request.signal?.reason);
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    let timedOut: string | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (ms: number, what: string) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = what;
+        controller.abort();
+      }, ms);
+    };
+    const failure = (error: unknown, what: string): unknown => {
+      if (timedOut !== undefined) {
+        return new DeadlineExceededError(`generation server ${timedOut}`, { cause: error });
+      }
+      return new GeneratorUnavailableError(`generation server ${what}`, { upstream, cause: error });
+    };
+
+    try {
+      arm(timeoutMs, `did not answer within ${timeoutMs} ms`);
+      let response: Response;
+      try {
+        const body: Record<string, unknown> = {
+          model: options.model,
+          messages: [
+            { role: "system", content: request.system },
+            { role: "user", content: request.prompt },
+          ],
+          max_tokens: request.maxTokens,
+          temperature: request.temperature ?? 0,
+          stream: true,
+          stream_options: { include_usage: true },
+        };
+        if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
+        response = await fetch(url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(body),
+          signal: controller.signal,
+        });
+      } catch (error) {
+        if (request.signal?.aborted) {
+          yield done("cancelled");
+          return;
+        }
+        throw failure(error, "unreachable");
+      }
+
+      if (!response.ok || response.body === null) {
+        let body: unknown;
+        try {
+          body = await readBody(response);
+        } catch (error) {
+          if (request.signal?.aborted) {
+            yield done("cancelled");
+            return;
+          }
+          throw failure(error, `answered ${response.status} and then broke off`);
+        }
+        throw errorFor(response.status, body, response.headers.get("retry-after"), upstream);
+      }
+
+      const stream = response.body;
+      const bytes = async function* () {
+        arm(idleTimeoutMs, `sent nothing for ${idleTimeoutMs} ms`);
+        for await (const chunk of stream) {
+          arm(idleTimeoutMs, `sent nothing for ${idleTimeoutMs} ms`);
+          yield chunk;
+        }
+      };
+      let finished = false;
+      try {
+        for await (const event of parseServerSentEvents(bytes())) {
+          if (event.data === "[DONE]") {
+            finished = true;
+            break;
+          }
+          let chunk: Chunk;
+          try {
+            chunk = JSON.parse(event.data) as Chunk;
+          } catch (error) {
+            throw new UpstreamError(
+              `generation server sent a malformed chunk: ${event.data.slice(0, 200)}`,
+              upstream,
+              { cause: error },
+            );
+          }
+          if (chunk.error !== undefined && chunk.error !== null) {
+            const vendor = vendorError(chunk);
+            const status = typeof vendor?.code === "number" ? vendor.code : undefined;
+            if (status !== undefined && (status === 429 || status >= 500)) {
+              throw new GeneratorUnavailableError(describe(status, chunk, true), {
+                upstream,
+                status,
+                cause: chunk,
+              });
+            }
+            throw new UpstreamError(describe(status, chunk, true), upstream, { cause: chunk });
+          }
+          for (const choice of chunk.choices ?? []) {
+            const content = choice.delta?.content;
+            if (typeof content === "string" && content !== "") {
+              clock.token();
+              output += content;
+              yield { type: "delta", text: content };
+            }
+            if (typeof choice.finish_reason === "string") {
+              finishReason = choice.finish_reason === "length" ? "length" : "stop";
+            }
+          }
+          const reported = chunk.usage;
+          if (
+            reported &&
+            typeof reported.prompt_tokens === "number" &&
+            typeof reported.completion_tokens === "number"
+          ) {
+            usage = { promptTokens: reported.prompt_tokens, completionTokens: reported.completion_tokens };
+          }
+        }
+      } catch (error) {
+        if (request.signal?.aborted) {
+          yield done("cancelled");
+          return;
+        }
+        if (error instanceof UpstreamError || error instanceof UnavailableError) throw error;
+        throw failure(error, "broke off the stream");
+      }
+      if (!finished && finishReason === undefined) {
+        throw new GeneratorUnavailableError("generation server closed the stream before it finished", {
+          upstream,
+        });
+      }
+      clearTimeout(timer);
+      yield done(finishReason ?? "stop");
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener("abort", onAbort);
+      // Releases the connection when the consumer stopped early; a no-op after a complete stream.
+      controller.abort();
+    }
+  }
+
+  return {
+    id: `openai:${options.model}@${url}`,
+    kind: "openai",
+    generate,
+  };
+}
