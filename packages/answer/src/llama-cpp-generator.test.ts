@@ -1,0 +1,135 @@
+import { UnavailableError } from "@sift/core";
+import { afterAll, describe, expect, it } from "vitest";
+import type { GeneratorEvent } from "./generator";
+import { createLlamaCppGenerator, type LlamaCppGenerator } from "./llama-cpp-generator";
+import { localGenerationModelPath, localModelMissingReason } from "./test-support";
+
+interface Timed {
+  event: GeneratorEvent;
+  at: number;
+}
+
+async function run(generator: LlamaCppGenerator, request: Parameters<LlamaCppGenerator["generate"]>[0]) {
+  const started = performance.now();
+  const events: Timed[] = [];
+  for await (const event of generator.generate(request))
+    events.push({ event, at: performance.now() - started });
+  const deltas = events.flatMap(({ event }) => (event.type === "delta" ? [event.text] : []));
+  const last = events.at(-1)?.event;
+  if (last?.type !== "done") throw new Error("no done event");
+  return { events, deltas, text: deltas.join(""), done: last };
+}
+
+// A base model continues text, so a few-shot question list makes it produce a predictable pattern.
+const fewShot = {
+  system: "Short answers to geography questions.",
+  prompt:
+    "Question: What is the capital of Germany?\nAnswer: Berlin.\n\n" +
+    "Question: What is the capital of Spain?\nAnswer: Madrid.\n\n" +
+    "Question: What is the capital of France?\nAnswer:",
+};
+
+describe("LlamaCppGenerator without a model file", () => {
+  it("fails with UnavailableError naming the missing file", async () => {
+    const generator = createLlamaCppGenerator({ modelPath: "/nonexistent/model.gguf" });
+    const failure = await (async () => {
+      for await (const _ of generator.generate({ ...fewShot, maxTokens: 4 })) {
+        // no events expected
+      }
+    })().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UnavailableError);
+    expect((failure as Error).message).toBe("local generation model not found at /nonexistent/model.gguf");
+  });
+});
+
+const missing = localModelMissingReason();
+if (missing !== undefined) console.warn(`skipping the local GGUF generator tests: ${missing}`);
+
+describe.skipIf(missing !== undefined)(
+  `LlamaCppGenerator with the model store's GGUF${missing ? ` [skipped: ${missing}]` : ""}`,
+  () => {
+    const generator = createLlamaCppGenerator({ modelPath: localGenerationModelPath, threads: 2 });
+    afterAll(() => generator.dispose());
+
+    it("loads the base model as a plain completion model", async () => {
+      const info = await generator.load();
+      expect(info).toMatchObject({
+        mode: "completion",
+        architecture: "gemma3",
+        hasChatTemplate: false,
+        threads: 2,
+      });
+      expect(generator.kind).toBe("local");
+    });
+
+    it("streams tokens as they are decoded and honours maxTokens", async () => {
+      const { deltas, done, events } = await run(generator, { ...fewShot, maxTokens: 24 });
+      expect(deltas.length).toBeGreaterThan(5);
+      expect(done.finishReason).toBe("length");
+      expect(done.usage.completionTokens).toBe(24);
+      expect(done.usage.promptTokens).toBeGreaterThan(30);
+      // Streamed, not buffered: the first delta arrived well before the stream ended.
+      const firstDeltaAt = events.find(({ event }) => event.type === "delta")!.at;
+      expect(firstDeltaAt).toBeLessThan(events.at(-1)!.at / 2);
+      expect(done.timings.firstTokenMs).toBeGreaterThan(0);
+      expect(done.timings.totalMs).toBeGreaterThan(done.timings.firstTokenMs!);
+    });
+
+    it("decodes greedily: the same prompt gives the same text, and the few-shot answer is Paris", async () => {
+      const first = await run(generator, { ...fewShot, maxTokens: 6 });
+      const second = await run(generator, { ...fewShot, maxTokens: 6 });
+      expect(first.text).toBe(second.text);
+      expect(first.text.trim().startsWith("Paris")).toBe(true);
+    });
+
+    it("stops before a stop string and reports stop", async () => {
+      const { text, done } = await run(generator, { ...fewShot, maxTokens: 60, stop: ["\n\nQuestion:"] });
+      expect(done.finishReason).toBe("stop");
+      expect(text).not.toContain("Question:");
+      expect(done.usage.completionTokens).toBeLessThan(60);
+    });
+
+    it("stops decoding when the signal aborts", async () => {
+      const controller = new AbortController();
+      const deltas: string[] = [];
+      let done: GeneratorEvent | undefined;
+      for await (const event of generator.generate({
+        ...fewShot,
+        maxTokens: 200,
+        signal: controller.signal,
+      })) {
+        if (event.type === "delta") {
+          deltas.push(event.text);
+          if (deltas.length === 3) controller.abort();
+        } else {
+          done = event;
+        }
+      }
+      expect(done).toMatchObject({ type: "done", finishReason: "cancelled" });
+      expect(done?.type === "done" && done.usage.completionTokens).toBeLessThan(10);
+      expect(deltas.length).toBeLessThan(10);
+    });
+
+    it("releases the model when the consumer stops early, and serves requests one at a time", async () => {
+      for await (const event of generator.generate({ ...fewShot, maxTokens: 200 })) {
+        if (event.type === "delta") break;
+      }
+      const [a, b] = await Promise.all([
+        run(generator, { ...fewShot, maxTokens: 6 }),
+        run(generator, { ...fewShot, maxTokens: 6 }),
+      ]);
+      expect(a.text).toBe(b.text);
+      expect(a.done.finishReason).toBe("length");
+    });
+
+    it("ends a request cancelled while waiting for its turn without decoding", async () => {
+      const controller = new AbortController();
+      const first = run(generator, { ...fewShot, maxTokens: 12 });
+      const waiting = run(generator, { ...fewShot, maxTokens: 12, signal: controller.signal });
+      controller.abort();
+      const [, cancelled] = await Promise.all([first, waiting]);
+      expect(cancelled.deltas).toEqual([]);
+      expect(cancelled.done).toMatchObject({ finishReason: "cancelled", usage: { completionTokens: 0 } });
+    });
+  },
+);

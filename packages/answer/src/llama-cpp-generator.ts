@@ -1,0 +1,257 @@
+import { existsSync } from "node:fs";
+import { UnavailableError } from "@sift/core";
+import {
+  getLlama,
+  type Llama,
+  LlamaChatSession,
+  LlamaCompletion,
+  type LlamaContext,
+  type LlamaModel,
+} from "node-llama-cpp";
+import {
+  AsyncQueue,
+  type FinishReason,
+  type GenerateRequest,
+  GenerationClock,
+  type Generator,
+  type GeneratorEvent,
+} from "./generator";
+
+export interface LlamaCppGeneratorOptions {
+  /** Path of the GGUF file (see infra/models: the model store holds it). */
+  modelPath: string;
+  /**
+   * CPU threads for decoding; default 2. Set it: node-llama-cpp's own default oversubscribes small shared
+   * machines, where generation then runs about a hundred times slower.
+   */
+  threads?: number;
+  /** Context window in tokens (prompt plus output); default 4096, capped by the model's training size. */
+  contextSize?: number;
+  /**
+   * `chat`: render system and prompt through the model's chat template (LlamaChatSession). `completion`:
+   * plain text `system + "\n\n" + prompt`, continued by the model (for base models). `auto` (default):
+   * `chat` when the GGUF carries `tokenizer.chat_template`, else `completion`.
+   */
+  mode?: "auto" | "chat" | "completion";
+  /** Default false: CPU only. */
+  gpu?: false | "auto";
+}
+
+/** What `load` found out about the model. */
+export interface LocalModelInfo {
+  mode: "chat" | "completion";
+  architecture: string | undefined;
+  hasChatTemplate: boolean;
+  contextSize: number;
+  threads: number;
+  loadMs: number;
+}
+
+export interface LlamaCppGenerator extends Generator {
+  /** Loads the model and creates the context (the first `generate` does it too); idempotent. */
+  load(): Promise<LocalModelInfo>;
+  /** Frees the context and the model; a later `generate` loads them again. */
+  dispose(): Promise<void>;
+}
+
+interface Loaded {
+  llama: Llama;
+  model: LlamaModel;
+  context: LlamaContext;
+  info: LocalModelInfo;
+}
+
+/** One request at a time: the context has one sequence. Waiting can be cancelled. */
+class Turns {
+  private tail: Promise<void> = Promise.resolve();
+
+  /** Resolves with a release function, or with undefined when `signal` aborted while waiting. */
+  async acquire(signal: AbortSignal | undefined): Promise<(() => void) | undefined> {
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const previous = this.tail;
+    this.tail = previous.then(() => mine);
+    if (signal === undefined) {
+      await previous;
+      return release;
+    }
+    const aborted = new Promise<"aborted">((resolve) => {
+      if (signal.aborted) resolve("aborted");
+      signal.addEventListener("abort", () => resolve("aborted"), { once: true });
+    });
+    if ((await Promise.race([previous.then(() => "turn" as const), aborted])) === "aborted") {
+      // Keep the chain intact: our turn passes straight on when it comes.
+      previous.then(release);
+      return undefined;
+    }
+    return release;
+  }
+}
+
+/**
+ * Generates with a GGUF model in process through node-llama-cpp, on the CPU by default. The model is
+ * loaded on first use (or by `load()`); requests run one at a time, each on a fresh context sequence, so
+ * no state leaks between answers. Temperature 0 (the default) decodes greedily.
+ *
+ * Cancellation stops decoding at the next token (the stream ends `cancelled`); breaking out of the
+ * iteration does the same. A missing model file or a failed load is an `UnavailableError`.
+ */
+export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): LlamaCppGenerator {
+  const threads = options.threads ?? 2;
+  const turns = new Turns();
+  let loading: Promise<Loaded> | undefined;
+
+  async function loadModel(): Promise<Loaded> {
+    const started = performance.now();
+    if (!existsSync(options.modelPath)) {
+      throw new UnavailableError(`local generation model not found at ${options.modelPath}`);
+    }
+    try {
+      const llama = await getLlama({ gpu: options.gpu ?? false });
+      const model = await llama.loadModel({ modelPath: options.modelPath });
+      const hasChatTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
+      const requested = options.mode ?? "auto";
+      const mode = requested === "auto" ? (hasChatTemplate ? "chat" : "completion") : requested;
+      const contextSize = Math.min(options.contextSize ?? 4096, model.trainContextSize);
+      const context = await model.createContext({ contextSize, threads, sequences: 1 });
+      return {
+        llama,
+        model,
+        context,
+        info: {
+          mode,
+          architecture: model.fileInfo.metadata.general?.architecture,
+          hasChatTemplate,
+          contextSize: context.contextSize,
+          threads,
+          loadMs: performance.now() - started,
+        },
+      };
+    } catch (error) {
+      throw new UnavailableError(`local generation model ${options.modelPath} failed to load`, {
+        cause: error,
+      });
+    }
+  }
+
+  function load(): Promise<Loaded> {
+    if (loading === undefined) {
+      loading = loadModel();
+      loading.catch(() => {
+        loading = undefined;
+      });
+    }
+    return loading;
+  }
+
+  async function* generate(request: GenerateRequest): AsyncGenerator<GeneratorEvent, void, undefined> {
+    const clock = new GenerationClock();
+    let promptTokens = 0;
+    let completionTokens = 0;
+    const done = (finishReason: FinishReason): GeneratorEvent => ({
+      type: "done",
+      finishReason,
+      usage: { promptTokens, completionTokens },
+      timings: clock.timings(),
+    });
+    if (request.signal?.aborted) {
+      yield done("cancelled");
+      return;
+    }
+    const loaded = await load();
+    const release = await turns.acquire(request.signal);
+    if (release === undefined) {
+      yield done("cancelled");
+      return;
+    }
+
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(request.signal?.reason);
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    const queue = new AsyncQueue<string>();
+    let stopReason: string | undefined;
+    let running: Promise<void> = Promise.resolve();
+    const sequence = loaded.context.getSequence();
+    try {
+      const common = {
+        maxTokens: request.maxTokens,
+        temperature: request.temperature ?? 0,
+        signal: controller.signal,
+        stopOnAbortSignal: true,
+        onTextChunk: (text: string) => queue.push(text),
+        onToken: (tokens: readonly unknown[]) => {
+          completionTokens += tokens.length;
+        },
+        ...(request.stop !== undefined && request.stop.length > 0
+          ? { customStopTriggers: request.stop }
+          : {}),
+      };
+      const before = sequence.tokenMeter.getState();
+      running = (async () => {
+        if (loaded.info.mode === "chat") {
+          const session = new LlamaChatSession({
+            contextSequence: sequence,
+            systemPrompt: request.system,
+            autoDisposeSequence: false,
+          });
+          try {
+            stopReason = (await session.promptWithMeta(request.prompt, common)).stopReason;
+          } finally {
+            session.dispose({ disposeSequence: false });
+          }
+        } else {
+          const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+          try {
+            const text = `${request.system}\n\n${request.prompt}`;
+            stopReason = (await completion.generateCompletionWithMeta(text, common)).metadata.stopReason;
+          } finally {
+            completion.dispose({ disposeSequence: false });
+          }
+        }
+        promptTokens = sequence.tokenMeter.diff(before).usedInputTokens;
+      })().then(
+        () => queue.close(),
+        (error: unknown) => queue.fail(error),
+      );
+
+      for await (const text of queue) {
+        if (text === "") continue;
+        clock.token();
+        yield { type: "delta", text };
+      }
+      const finishReason: FinishReason =
+        stopReason === "abort" || request.signal?.aborted
+          ? "cancelled"
+          : stopReason === "maxTokens"
+            ? "length"
+            : "stop";
+      yield done(finishReason);
+    } finally {
+      request.signal?.removeEventListener("abort", onAbort);
+      controller.abort();
+      await running;
+      await sequence.dispose();
+      release();
+    }
+  }
+
+  return {
+    id: `local:${options.modelPath}`,
+    kind: "local",
+    generate,
+    async load() {
+      return (await load()).info;
+    },
+    async dispose() {
+      const current = loading;
+      loading = undefined;
+      if (current === undefined) return;
+      const loaded = await current.catch(() => undefined);
+      if (loaded === undefined) return;
+      await loaded.context.dispose();
+      await loaded.model.dispose();
+    },
+  };
+}
