@@ -4,6 +4,7 @@ export * from "./errors";
 export * from "./filter";
 export * from "./lexical";
 export * from "./logger";
+export * from "./rerank";
 export * from "./store";
 export * from "./types";
 export * from "./vector";

@@ -9,16 +9,23 @@ export {
   withEmbeddingCache,
 } from "./embedding-cache";
 export {
+  createHttpReranker,
+  type HttpRerankerOptions,
+  type RerankApi,
+} from "./http-reranker";
+export {
   type EmbeddingModelEntry,
   loadModelProfiles,
   type ModelProfiles,
   type OnnxDtype,
+  type RerankerModelEntry,
 } from "./model-profiles";
 export {
   createOpenAICompatibleEmbedder,
   type OpenAICompatibleEmbedder,
   type OpenAICompatibleEmbedderOptions,
 } from "./openai-compatible-embedder";
+export { type CachedReranker, type RerankCacheStats, withRerankCache } from "./rerank-cache";
 export {
   assembleCommand,
   createTransformersEmbedder,
@@ -27,3 +34,10 @@ export {
   type TransformersEmbedder,
   type TransformersEmbedderOptions,
 } from "./transformers-embedder";
+export {
+  createTransformersReranker,
+  encodePairs,
+  logitsToScores,
+  type TransformersReranker,
+  type TransformersRerankerOptions,
+} from "./transformers-reranker";

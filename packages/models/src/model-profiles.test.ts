@@ -48,4 +48,71 @@ describe("loadModelProfiles (infra/models/manifest.json)", () => {
       "models.x.profile.pooling",
     );
   });
+
+  it("has no default reranker today, and says so when asked for one", async () => {
+    const profiles = await loadModelProfiles(manifestPath);
+    expect(profiles.defaultReranker).toBeNull();
+    expect(() => profiles.resolveRerankerProfile()).toThrow(/names no default reranker/);
+    expect(() => profiles.resolveRerankerProfile("nope")).toThrow(NotFoundError);
+  });
+
+  it("reads reranker profiles and resolves them by key, model id and default", async () => {
+    const path = join(scratch, "rerankers.json");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        defaults: { embedder: "e", reranker: "ms-marco" },
+        models: {
+          e: {
+            id: "X/e",
+            kind: "embedding",
+            profile: {
+              dimensions: 8,
+              pooling: "cls",
+              normalize: true,
+              query_prefix: "",
+              passage_prefix: "",
+              max_tokens: 16,
+            },
+          },
+          "ms-marco": {
+            id: "Xenova/ms-marco-MiniLM-L-6-v2",
+            kind: "reranker",
+            profile: { max_tokens: 512, dtypes: { fp32: "onnx/model.onnx" } },
+          },
+          broken: { id: "X/b", kind: "reranker", profile: { max_tokens: -1 } },
+        },
+      }),
+    );
+    const failure = await loadModelProfiles(path).catch((error: unknown) => error);
+    expect((failure as ValidationError).fields.map((field) => field.path)).toContain(
+      "models.broken.profile.max_tokens",
+    );
+
+    writeFileSync(
+      path,
+      JSON.stringify({
+        defaults: { embedder: "e", reranker: "ms-marco" },
+        models: {
+          "ms-marco": {
+            id: "Xenova/ms-marco-MiniLM-L-6-v2",
+            kind: "reranker",
+            profile: { max_tokens: 512, dtypes: { fp32: "onnx/model.onnx" } },
+          },
+        },
+      }),
+    );
+    const profiles = await loadModelProfiles(path);
+    const expected = {
+      key: "ms-marco",
+      profile: { id: "Xenova/ms-marco-MiniLM-L-6-v2", maxTokens: 512 },
+      dtypes: { fp32: "onnx/model.onnx" },
+    };
+    expect(profiles.resolveRerankerProfile()).toEqual(expected);
+    expect(profiles.resolveRerankerProfile("Xenova/ms-marco-MiniLM-L-6-v2")).toEqual(expected);
+    expect(() => profiles.resolveRerankerProfile("bge")).toThrow(
+      /known: ms-marco \(Xenova\/ms-marco-MiniLM-L-6-v2\)/,
+    );
+    expect(profiles.embedding.size).toBe(0);
+  });
 });

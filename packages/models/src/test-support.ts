@@ -1,5 +1,5 @@
 // Test helpers (no test-runner imports at module level besides vitest's describe/it).
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,4 +35,73 @@ export function describeWithModels(name: string, body: () => void): void {
       throw new Error(reason);
     });
   });
+}
+
+/**
+ * `describe` for tests that run the manifest's default cross-encoder reranker. The manifest names none today
+ * (no cross-encoder weights are published on PyPI; see infra/models/README.md), so the suite is skipped with
+ * that reason printed. Once one is named, a missing store fails like `describeWithModels`.
+ */
+export function describeWithReranker(
+  name: string,
+  body: (entry: { id: string; maxTokens: number }) => void,
+): void {
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+    defaults: { reranker?: string | null };
+    models: Record<string, { id: string; profile: { max_tokens: number } }>;
+  };
+  const key = manifest.defaults.reranker;
+  if (!key) {
+    const reason = "infra/models/manifest.json names no reranker (defaults.reranker is null)";
+    console.warn(`skipping "${name}": ${reason}`);
+    describe.skip(`${name} [skipped: ${reason}]`, () => body({ id: "", maxTokens: 0 }));
+    return;
+  }
+  const model = manifest.models[key]!;
+  const required = join(modelStore, model.id, "onnx", "model.onnx");
+  const entry = { id: model.id, maxTokens: model.profile.max_tokens };
+  if (existsSync(required)) {
+    describe(name, () => body(entry));
+    return;
+  }
+  const reason = `model store incomplete: ${required} is missing; run \`${assembleCommand}\` (store: ${modelStore})`;
+  if (process.env.SIFT_SKIP_MODEL_TESTS === "1") {
+    console.warn(`skipping "${name}": ${reason} (SIFT_SKIP_MODEL_TESTS=1)`);
+    describe.skip(`${name} [skipped: ${reason}]`, () => body(entry));
+    return;
+  }
+  describe(name, () => {
+    it("needs the offline model store", () => {
+      throw new Error(reason);
+    });
+  });
+}
+
+/**
+ * Lays out `<store>/sift-test/pair-probe`: the real all-MiniLM-L6-v2 tokenizer (a BERT WordPiece tokenizer)
+ * with `fixtures/pair-probe.onnx`, an ONNX graph with a cross-encoder's inputs and outputs and a known scoring
+ * rule (see fixtures/make-pair-probe.py). Needs the model store (use inside `describeWithModels`).
+ */
+export function layOutPairProbe(store: string): string {
+  const source = join(modelStore, "Xenova", "all-MiniLM-L6-v2");
+  const target = join(store, "sift-test", "pair-probe");
+  mkdirSync(join(target, "onnx"), { recursive: true });
+  for (const file of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"]) {
+    copyFileSync(join(source, file), join(target, file));
+  }
+  const config = JSON.parse(readFileSync(join(source, "config.json"), "utf8")) as Record<string, unknown>;
+  writeFileSync(
+    join(target, "config.json"),
+    JSON.stringify({
+      ...config,
+      architectures: ["BertForSequenceClassification"],
+      id2label: { "0": "LABEL_0" },
+      label2id: { LABEL_0: 0 },
+    }),
+  );
+  copyFileSync(
+    fileURLToPath(new URL("./fixtures/pair-probe.onnx", import.meta.url)),
+    join(target, "onnx", "model.onnx"),
+  );
+  return "sift-test/pair-probe";
 }

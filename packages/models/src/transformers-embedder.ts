@@ -4,7 +4,6 @@ import { join } from "node:path";
 import {
   AutoModel,
   AutoTokenizer,
-  env,
   mean_pooling,
   type PreTrainedModel,
   type PreTrainedTokenizer,
@@ -18,6 +17,7 @@ import {
   SiftError,
 } from "@sift/core";
 import type { OnnxDtype } from "./model-profiles";
+import { loadExclusively } from "./transformers-env";
 
 /** The command that builds the offline model store (see infra/models/README.md). */
 export const assembleCommand = "python3 infra/models/assemble.py";
@@ -28,9 +28,11 @@ export class ModelNotFoundError extends SiftError {
   constructor(
     readonly modelDirectory: string,
     detail: string,
+    /** What kind of model is missing, for the message: "embedding model" (default), "reranker model". */
+    kind = "embedding model",
   ) {
     super(
-      `embedding model not found at ${modelDirectory} (${detail}); build the offline model store with ` +
+      `${kind} not found at ${modelDirectory} (${detail}); build the offline model store with ` +
         `\`${assembleCommand}\` (or point the model store option at one)`,
     );
   }
@@ -67,10 +69,6 @@ export function onnxCacheKey(profile: EmbeddingModelProfile, dtype: OnnxDtype): 
   return `onnx:${profile.id}:${dtype}:${profile.pooling}${profile.normalize ? ":l2" : ""}:${profile.maxTokens}`;
 }
 
-// transformers.js reads file locations from its process-wide `env`; loads are serialised so that two
-// embedders with different stores never interleave their settings.
-let loadQueue: Promise<unknown> = Promise.resolve();
-
 interface Loaded {
   tokenizer: PreTrainedTokenizer;
   model: PreTrainedModel;
@@ -98,9 +96,6 @@ export function createTransformersEmbedder(options: TransformersEmbedderOptions)
       const weights = join(modelDirectory, dtypeFiles[dtype]);
       if (!existsSync(weights)) throw new ModelNotFoundError(modelDirectory, `missing ${dtypeFiles[dtype]}`);
     }
-    env.localModelPath = modelStore;
-    env.allowLocalModels = true;
-    env.allowRemoteModels = allowRemote;
     const tokenizer = await AutoTokenizer.from_pretrained(profile.id);
     const model = await AutoModel.from_pretrained(profile.id, {
       dtype,
@@ -114,8 +109,7 @@ export function createTransformersEmbedder(options: TransformersEmbedderOptions)
 
   function load(): Promise<Loaded> {
     if (!loading) {
-      const attempt = loadQueue.then(loadNow);
-      loadQueue = attempt.catch(() => {});
+      const attempt = loadExclusively(modelStore, allowRemote, loadNow);
       // A failed load is not cached: assembling the store and retrying works without a restart.
       loading = attempt.catch((error: unknown) => {
         loading = undefined;
