@@ -88,7 +88,7 @@ describe("commands against a real store", () => {
   let folder: string;
 
   beforeAll(async () => {
-    env = { SIFT_DATA_DIR: path.join(scratch, "data") };
+    env = { SIFT_DATA_DIR: path.join(scratch, "data"), SIFT_EMBEDDING_MODEL: "none" };
     folder = path.join(scratch, "docs");
     await mkdir(path.join(folder, "sub"), { recursive: true });
     await writeFile(path.join(folder, "a.md"), "# Aardvark\n\nAardvarks dig burrows.");
@@ -171,6 +171,70 @@ describe("commands against a real store", () => {
     } finally {
       await holder.close();
     }
+  });
+});
+
+// The real embedding model from the offline model store (CI assembles it; naming the model makes a
+// missing store fail loudly). SIFT_SKIP_MODEL_TESTS=1 skips this block with its reason.
+describe.skipIf(process.env.SIFT_SKIP_MODEL_TESTS === "1")("vectors with the real embedding model", () => {
+  let env: Record<string, string>;
+  let folder: string;
+
+  beforeAll(async () => {
+    env = {
+      SIFT_DATA_DIR: path.join(scratch, "dense-data"),
+      SIFT_EMBEDDING_MODEL: "all-minilm-l6-v2",
+      ...(process.env.SIFT_MODEL_STORE === undefined
+        ? {}
+        : { SIFT_MODEL_STORE: process.env.SIFT_MODEL_STORE }),
+    };
+    folder = path.join(scratch, "dense-docs");
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, "tides.md"), "# Tides\n\nThe moon's gravity raises the ocean tides.");
+    await writeFile(path.join(folder, "bees.md"), "# Bees\n\nHoney bees dance to show where flowers are.");
+  });
+
+  it("ingest embeds new chunks; a rerun embeds nothing", async () => {
+    const first = await run(["ingest", folder, "--collection", "notes"], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/vectors: 2 new chunk\(s\) embedded with Xenova\/all-MiniLM-L6-v2/);
+    const again = await run(["ingest", folder, "--collection", "notes"], env);
+    expect(again.stdout).toMatch(/vectors: 0 new chunk\(s\) embedded/);
+  });
+
+  it("a collection indexed without the model is embedded only by reindex --dense --yes, after the estimate", async () => {
+    const bm25Only = await run(["ingest", folder, "--collection", "plain"], {
+      ...env,
+      SIFT_EMBEDDING_MODEL: "none",
+    });
+    expect(bm25Only.stdout).toMatch(/vectors: none \(no embedding model; BM25 only\)/);
+    const later = await run(["ingest", folder, "--collection", "plain"], env);
+    expect(later.stdout).toMatch(
+      /vectors: not updated: .*reindex --collection plain --tenant default --dense/,
+    );
+
+    const estimate = await run(["reindex", "--collection", "plain", "--dense"], env);
+    expect(estimate.code).toBe(0);
+    // Both texts were embedded for 'notes' already (same model, same text): the cache covers them.
+    expect(estimate.stdout).toMatch(/2 chunk\(s\), 2 already in the embedding cache, 0 text\(s\) to embed/);
+    expect(estimate.stdout).toMatch(/nothing embedded; rerun with --yes/);
+
+    const done = await run(["reindex", "--collection", "plain", "--dense", "--yes"], env);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(
+      /reindexed default\/plain: 2 vector\(s\) added, 0 removed with Xenova\/all-MiniLM-L6-v2/,
+    );
+    const rerun = await run(["ingest", folder, "--collection", "plain"], env);
+    expect(rerun.stdout).toMatch(/vectors: 0 new chunk\(s\) embedded/);
+  });
+
+  it("refuses --yes without --dense, and a model name the manifest does not know", async () => {
+    const usage = await run(["reindex", "--collection", "plain", "--yes"], env);
+    expect(usage.code).toBe(exitCodes.usage);
+    expect(usage.stderr).toMatch(/--yes goes with --dense/);
+    const unknown = await run(["collections"], { ...env, SIFT_EMBEDDING_MODEL: "no-such-model" });
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no-such-model/);
   });
 });
 
@@ -274,7 +338,12 @@ describe("the CLI as a process", () => {
       );
     }
     await new Promise<void>((resolve) => out.end(resolve));
-    const env = { SIFT_DATA_DIR: dataDir, SIFT_PROGRESS_INTERVAL_MS: "50", SIFT_LOG_LEVEL: "info" };
+    const env = {
+      SIFT_DATA_DIR: dataDir,
+      SIFT_PROGRESS_INTERVAL_MS: "50",
+      SIFT_LOG_LEVEL: "info",
+      SIFT_EMBEDDING_MODEL: "none",
+    };
     const argv = ["ingest", corpus, "--collection", "crash", "--batch-size", "20"];
     const committed = committedTwoBatches;
 

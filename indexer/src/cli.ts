@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Collection, DocumentStore, IngestionJob, Logger } from "@sift/core";
 import { createJsonLogger, SiftError } from "@sift/core";
+import type { Engine } from "@sift/engine";
 import {
   countSource,
   readResolved,
@@ -10,9 +11,15 @@ import {
   type SourceFormatOption,
   sourceFormats,
 } from "@sift/ingest";
-import type { LexicalIndexManager } from "@sift/lexical";
 import { ConfigError, describeStore, type IndexerConfig, parseConfig } from "./config";
-import { createProgressReporter, formatDuration, formatInteger, formatSummary } from "./progress";
+import {
+  createProgressReporter,
+  createStepProgress,
+  formatDuration,
+  formatInteger,
+  formatSummary,
+  type StepProgress,
+} from "./progress";
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2, storeLocked: 3, interrupted: 130 } as const;
 
@@ -47,20 +54,26 @@ Commands:
   delete <externalId...>     Delete documents from a collection (store and lexical index)
   jobs                       List recent ingestion jobs
   collections                List collections with their document counts
-  reindex                    Merge a collection's lexical index into one generation
+  reindex                    Merge a collection's BM25 generations; --dense embeds it for the model
 
 Run 'sift <command> --help' for a command's options.
 
 Environment:
   DATABASE_URL               postgres:// URL; when unset, the embedded PGlite store is used
-  SIFT_DATA_DIR              data folder (PGlite, BM25 generations); default .sift-data
+  SIFT_DATA_DIR              data folder (PGlite, BM25 generations, vectors); default .sift-data
   SIFT_LOG_LEVEL             debug | info | warn | error; default info
+  SIFT_EMBEDDING_MODEL       manifest key or model id (default: the manifest's default embedder when
+                             the model store holds it); 'none' indexes BM25 only
+  SIFT_MODEL_STORE           offline model store; default ~/.cache/sift/models
+  SIFT_EMBEDDING_URL         an OpenAI-compatible /v1/embeddings server to embed with instead
+  (the README's configuration reference lists the rest)
 
 Exit codes: 0 ok, 1 run failed, 2 usage error, 3 store locked by another process, 130 interrupted.`,
   ingest: `Usage: sift ingest <path> [options]
 
-Reads <path> and indexes its documents. Unchanged documents (same content hash) are skipped, so an
-interrupted run is resumed by running the same command again.
+Reads <path> and indexes its documents: the store, the BM25 index, and (with an embedding model) the
+vectors of new chunks, from the embedding cache when the same text was embedded before. Unchanged
+documents (same content hash) are skipped, so an interrupted run is resumed by running it again.
 
   <path>                     a folder (recursive; .md, .markdown, .txt, .html, .htm), a single file,
                              a JSONL file ({id, title?, text, metadata?} per line) or a BEIR folder
@@ -99,13 +112,19 @@ Options:
   --tenant T                 only this tenant's collections
   --json                     one JSON object per line
   -h, --help                 show this help`,
-  reindex: `Usage: sift reindex --collection NAME [--tenant T]
+  reindex: `Usage: sift reindex --collection NAME [--tenant T] [--dense [--yes]]
 
 Merges the collection's lexical (BM25) generations into one, built from the store.
+
+With --dense, embeds every chunk that has no vector from the configured embedding model (after a model
+change, or for a collection indexed without one). It first prints what that costs: chunks, how many are
+already in the embedding cache, and the time at a rate measured now. Nothing is embedded without --yes.
 
 Options:
   --collection NAME          collection to reindex (required)
   --tenant T                 tenant owning the collection (default: default)
+  --dense                    (re)build the vectors for the configured embedding model
+  --yes                      with --dense: go ahead after printing the estimate
   -h, --help                 show this help`,
 } as const;
 
@@ -132,7 +151,13 @@ const optionsOf = {
     help: { type: "boolean", short: "h" },
   },
   collections: { tenant: stringOption, json: flag, help: { type: "boolean", short: "h" } },
-  reindex: { collection: stringOption, tenant: stringOption, help: { type: "boolean", short: "h" } },
+  reindex: {
+    collection: stringOption,
+    tenant: stringOption,
+    dense: flag,
+    yes: flag,
+    help: { type: "boolean", short: "h" },
+  },
 } as const;
 
 function parse<C extends Command>(command: C, args: string[]) {
@@ -185,7 +210,9 @@ interface Session {
   config: IndexerConfig;
   logger: Logger;
   store: DocumentStore;
-  lexical: LexicalIndexManager;
+  engine: Engine;
+  /** Receives embedding progress while a command embeds chunks. */
+  embedProgress: { current: StepProgress | undefined };
   /** Routes log lines elsewhere (through the progress bar) until called with undefined. */
   setLogSink: (sink: ((line: string) => void) | undefined) => void;
 }
@@ -233,7 +260,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const level = config.logLevel ?? (io.stderr.isTTY === true ? "warn" : "info");
     let logSink = (line: string) => io.stderr.write(line);
     const logger = createJsonLogger(level, (line) => logSink(line));
-    session = await openSession(config, logger);
+    session = await openSession(config, logger, io.cwd);
     session.setLogSink = (sink) => {
       logSink = sink ?? ((line: string) => io.stderr.write(line));
     };
@@ -261,10 +288,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
 // The store, the index and the ingestion pipeline (PGlite, drizzle, wink) are loaded only once a command
 // needs them, so `--help` and usage errors answer at once.
-async function openSession(config: IndexerConfig, logger: Logger): Promise<Session> {
-  const [{ openStore }, { LexicalIndexManager }] = await Promise.all([
+async function openSession(config: IndexerConfig, logger: Logger, cwd: string): Promise<Session> {
+  const [{ openStore }, { Engine, createEmbedder }] = await Promise.all([
     import("@sift/store"),
-    import("@sift/lexical"),
+    import("@sift/engine"),
   ]);
   const store = await openStore(config.store);
   try {
@@ -273,8 +300,17 @@ async function openSession(config: IndexerConfig, logger: Logger): Promise<Sessi
     if (stale > 0)
       logger.warn("marked jobs left running by a stopped process as interrupted", { jobs: stale });
     logger.debug("store open", { store: describeStore(config.store) });
-    const lexical = new LexicalIndexManager({ store, dataDir: config.dataDir, logger });
-    return { config, logger, store, lexical, setLogSink: () => {} };
+    const embedder = await createEmbedder(config.embedding, logger);
+    logger.debug("embedding model", { model: embedder?.profile.id ?? null, cwd });
+    const embedProgress: Session["embedProgress"] = { current: undefined };
+    const engine = new Engine({
+      store,
+      dataDir: config.dataDir,
+      logger,
+      embedder,
+      onEmbedProgress: ({ embedded, total }) => embedProgress.current?.update(embedded, total),
+    });
+    return { config, logger, store, engine, embedProgress, setLogSink: () => {} };
   } catch (error) {
     await store.close();
     throw error;
@@ -283,7 +319,7 @@ async function openSession(config: IndexerConfig, logger: Logger): Promise<Sessi
 
 async function closeSession(session: Session): Promise<void> {
   try {
-    await session.lexical.close();
+    await session.engine.close();
   } finally {
     await session.store.close();
     session.logger.debug("store closed");
@@ -342,7 +378,7 @@ async function planCommand(
         const { deleteDocuments } = await import("@sift/ingest");
         const result = await deleteDocuments({
           store: session.store,
-          lexical: session.lexical,
+          lexical: session.engine.indexes,
           collectionId: collection.id,
           externalIds: positionals,
         });
@@ -370,15 +406,15 @@ async function planCommand(
       noPositionals(positionals, command);
       const tenant = name(str("tenant"), "tenant", command, "default");
       const collectionName = name(str("collection"), "collection", command);
-      return async (session, { write }) => {
-        const collection = await requireCollection(session.store, tenant, collectionName);
-        const started = performance.now();
-        await session.lexical.merge(collection.id);
-        write(
-          `reindexed ${tenant}/${collectionName}: lexical index merged in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-        );
-        return exitCodes.ok;
-      };
+      if (values.yes === true && values.dense !== true)
+        throw new UsageError("--yes goes with --dense", command);
+      return (session, context) =>
+        reindex(session, context, {
+          tenant,
+          collectionName,
+          dense: values.dense === true,
+          yes: values.yes === true,
+        });
     }
   }
 }
@@ -409,15 +445,13 @@ async function ingest(
     label: string;
   },
 ): Promise<number> {
-  const { store, lexical, logger, config } = session;
+  const { store, engine, logger, config } = session;
   const { io, write, fail } = context;
   const { collection, created } = await store.ensureCollection({
     tenant: plan.tenant,
     name: plan.collectionName,
   });
   if (created) logger.info("collection created", { tenant: plan.tenant, collection: plan.collectionName });
-  await lexical.open(collection.id);
-
   const controller = new AbortController();
   let signals = 0;
   const removeHandlers = io.onSignal?.((signal) => {
@@ -442,13 +476,18 @@ async function ingest(
   session.setLogSink((line) => progress.interject(line));
   const heading = `${plan.tenant}/${plan.collectionName}`;
   let job: IngestionJob;
+  let embedded: number | undefined;
   try {
-    const { runIngestion } = await import("@sift/ingest");
     const total = await countSource(plan.resolved, controller.signal);
     progress.start({ jobLabel: heading, total });
-    job = await runIngestion({
-      store,
-      lexical,
+    session.embedProgress.current = createStepProgress({
+      stream: io.stderr,
+      isTTY: io.stderr.isTTY === true,
+      logger,
+      intervalMs: config.progressIntervalMs,
+      label: "embedding chunks",
+    });
+    const result = await engine.ingest({
       collectionId: collection.id,
       source: readResolved(plan.resolved, { signal: controller.signal }),
       sourceLabel: plan.label,
@@ -460,11 +499,17 @@ async function ingest(
       signal: controller.signal,
       logger,
       onProgress: (snapshot) => progress.update(snapshot),
+      onIngested: (done) => progress.finish(done),
     });
+    job = result.job;
+    embedded = result.dense?.added;
+    session.embedProgress.current.finish();
   } catch (error) {
+    session.embedProgress.current?.finish();
     progress.finish();
     throw error;
   } finally {
+    session.embedProgress.current = undefined;
     removeHandlers?.();
     session.setLogSink(undefined);
   }
@@ -473,6 +518,17 @@ async function ingest(
   write(
     formatSummary(job, `${plan.label} → ${heading} (${plan.resolved.kind}, job #${job.id}, ${job.status})`),
   );
+  const denseStatus = await engine.denseStatus(collection.id);
+  if (denseStatus === "ready" && embedded !== undefined) {
+    write(`  vectors: ${formatInteger(embedded)} new chunk(s) embedded with ${engine.embedder?.profile.id}`);
+  } else if (denseStatus === "needs-reindex") {
+    write(
+      `  vectors: not updated: this collection has no vectors from ${engine.embedder?.profile.id} yet; ` +
+        `see the cost with 'pnpm sift reindex --collection ${plan.collectionName} --tenant ${plan.tenant} --dense'`,
+    );
+  } else if (denseStatus === "unavailable") {
+    write("  vectors: none (no embedding model; BM25 only)");
+  }
   const notable = job.errors.filter((e) => e.source !== "(job)");
   if (notable.length > 0) {
     const shown = notable.slice(0, 5);
@@ -489,6 +545,61 @@ async function ingest(
     return exitCodes.interrupted;
   }
   return job.status === "succeeded" ? exitCodes.ok : exitCodes.failed;
+}
+
+async function reindex(
+  session: Session,
+  context: RunContext,
+  plan: { tenant: string; collectionName: string; dense: boolean; yes: boolean },
+): Promise<number> {
+  const { engine, store } = session;
+  const { write, io } = context;
+  const collection = await requireCollection(store, plan.tenant, plan.collectionName);
+  const heading = `${plan.tenant}/${plan.collectionName}`;
+  if (!plan.dense) {
+    const started = performance.now();
+    await engine.lexical.merge(collection.id);
+    write(
+      `reindexed ${heading}: lexical index merged in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    return exitCodes.ok;
+  }
+  if (engine.embedder === undefined) {
+    throw new CommandError(
+      "no embedding model is configured (SIFT_EMBEDDING_MODEL=none, or the model store lacks the default model)",
+    );
+  }
+  const model = engine.embedder.profile.id;
+  const estimate = await engine.estimateReindex(collection.id);
+  write(
+    `${heading} with ${model}: ${formatInteger(estimate.chunks)} chunk(s), ${formatInteger(estimate.cached)} already in the embedding cache, ` +
+      `${formatInteger(estimate.textsToEmbed)} text(s) to embed at ${estimate.passagesPerSecond.toFixed(1)} passages/s ` +
+      `(${estimate.measured ? "measured now" : "given"}): about ${formatDuration(estimate.estimatedSeconds * 1000)}`,
+  );
+  if (!plan.yes) {
+    write("nothing embedded; rerun with --yes to go ahead");
+    return exitCodes.ok;
+  }
+  const bar = createStepProgress({
+    stream: io.stderr,
+    isTTY: io.stderr.isTTY === true,
+    logger: session.logger,
+    intervalMs: session.config.progressIntervalMs,
+    label: "embedding chunks",
+  });
+  session.embedProgress.current = bar;
+  const started = performance.now();
+  try {
+    const result = await engine.reindexDense(collection.id);
+    bar.finish();
+    write(
+      `reindexed ${heading}: ${formatInteger(result.added)} vector(s) added, ${formatInteger(result.removed)} removed with ${model} in ${formatDuration(performance.now() - started)}`,
+    );
+  } finally {
+    bar.finish();
+    session.embedProgress.current = undefined;
+  }
+  return exitCodes.ok;
 }
 
 async function listJobs(

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { logLevels } from "@sift/core";
+import { type EmbeddingSettings, embeddingEnvSchema, embeddingSettingsFromEnv } from "@sift/engine";
 import { z } from "zod";
 
 /** What `openStore` receives: the embedded PGlite store in a folder, or a Postgres server. */
@@ -22,21 +23,25 @@ export interface IndexerConfig {
    * where another indexer may be running.
    */
   staleJobAfterMs: number;
+  /** The embedding model (`SIFT_EMBEDDING_*`, `SIFT_MODEL_STORE`; see @sift/engine). */
+  embedding: EmbeddingSettings;
 }
 
 // An empty variable (`DATABASE_URL=`) means unset, as shells and compose files tend to produce them.
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
 
-const envSchema = z.object({
-  DATABASE_URL: optional(
-    z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
-  ),
-  SIFT_DATA_DIR: optional(z.string()),
-  SIFT_LOG_LEVEL: optional(z.enum(logLevels)),
-  SIFT_PROGRESS_INTERVAL_MS: optional(z.coerce.number().int().min(50).max(3_600_000)),
-  SIFT_STALE_JOB_MS: optional(z.coerce.number().int().min(0)),
-});
+const envSchema = z
+  .object({
+    DATABASE_URL: optional(
+      z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
+    ),
+    SIFT_DATA_DIR: optional(z.string()),
+    SIFT_LOG_LEVEL: optional(z.enum(logLevels)),
+    SIFT_PROGRESS_INTERVAL_MS: optional(z.coerce.number().int().min(50).max(3_600_000)),
+    SIFT_STALE_JOB_MS: optional(z.coerce.number().int().min(0)),
+  })
+  .extend(embeddingEnvSchema.shape);
 
 export class ConfigError extends Error {
   constructor(readonly issues: { variable: string; message: string }[]) {
@@ -71,6 +76,7 @@ export function parseConfig(
     logLevel: parsed.SIFT_LOG_LEVEL,
     progressIntervalMs: parsed.SIFT_PROGRESS_INTERVAL_MS ?? 2000,
     staleJobAfterMs: parsed.SIFT_STALE_JOB_MS ?? (store.driver === "pglite" ? 0 : 15 * 60 * 1000),
+    embedding: embeddingSettingsFromEnv(parsed, cwd),
   };
 }
 

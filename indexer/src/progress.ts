@@ -201,3 +201,54 @@ export function createProgressReporter(options: ProgressOptions): ProgressReport
     },
   };
 }
+
+/** Progress of a counted step other than reading the source (embedding chunks): a bar or JSON lines. */
+export interface StepProgress {
+  update(done: number, total: number): void;
+  /** Clears the bar (terminal) or logs the final line; idempotent. */
+  finish(): void;
+}
+
+export function createStepProgress(
+  options: Pick<ProgressOptions, "stream" | "isTTY" | "logger" | "intervalMs" | "now"> & { label: string },
+): StepProgress {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  let last = Number.NEGATIVE_INFINITY;
+  let latest: { done: number; total: number } | undefined;
+  let finished = false;
+  const line = ({ done, total }: { done: number; total: number }) => {
+    const elapsed = now() - started;
+    const rate = elapsed > 0 ? done / (elapsed / 1000) : 0;
+    const eta = etaMs(done, total, elapsed);
+    const percent = total > 0 ? Math.floor((100 * done) / total) : 100;
+    return `${options.label} ${formatInteger(done)}/${formatInteger(total)} (${percent}%) ${rate.toFixed(1)}/s${eta === undefined ? "" : ` ETA ${formatDuration(eta)}`}`;
+  };
+  return {
+    update(done, total) {
+      latest = { done, total };
+      const t = now();
+      if (options.isTTY) {
+        if (t - last < 100 && done < total) return;
+        last = t;
+        const columns = options.stream.columns ?? 80;
+        options.stream.write(`\r\u001b[2K${line(latest).slice(0, Math.max(10, columns - 1))}`);
+        return;
+      }
+      if (t - last < (options.intervalMs ?? 2000) && done < total) return;
+      last = t;
+      const elapsed = t - started;
+      options.logger.info("progress", {
+        step: options.label,
+        done,
+        total,
+        perSecond: elapsed > 0 ? Math.round((done / (elapsed / 1000)) * 10) / 10 : 0,
+      });
+    },
+    finish() {
+      if (finished) return;
+      finished = true;
+      if (options.isTTY && latest !== undefined) options.stream.write(`\r\u001b[2K${line(latest)}\n`);
+    },
+  };
+}

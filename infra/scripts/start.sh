@@ -3,4 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source infra/scripts/bootstrap.sh
+# The embedding model for dense and hybrid search, from the offline model store (cached under
+# ~/.cache/sift/models; a warm run checks the files in under a second). Skipped when the model is turned
+# off or served elsewhere; if assembling fails, the service still starts, BM25-only, and says why.
+if [[ "${SIFT_EMBEDDING_MODEL:-}" != "none" && -z "${SIFT_EMBEDDING_URL:-}" ]]; then
+  python3 infra/models/assemble.py >&2 || echo "sift: could not assemble the model store; starting BM25-only" >&2
+fi
 exec pnpm --silent serve

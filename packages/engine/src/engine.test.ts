@@ -122,7 +122,7 @@ describe("Engine", () => {
       mode: "dense",
     });
     expect(result.hits[0]?.documentId).toBe("comet");
-    expect(e.stats(collectionId).dense).toMatchObject({ status: "ready", vectors: 4 });
+    expect((await e.stats(collectionId)).dense).toMatchObject({ status: "ready", vectors: 4 });
   });
 
   it("does not embed a collection made without the model until a deliberate reindex, and says so", async () => {

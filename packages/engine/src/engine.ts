@@ -53,7 +53,10 @@ export interface EngineOptions {
 }
 
 /** What `runIngestion` takes, minus what the engine supplies. */
-export type EngineIngestOptions = Omit<RunIngestionOptions, "store" | "lexical">;
+export type EngineIngestOptions = Omit<RunIngestionOptions, "store" | "lexical"> & {
+  /** Called when the store and BM25 are done, before the new chunks are embedded. */
+  onIngested?: ((job: IngestionJob) => void) | undefined;
+};
 
 /**
  * One running Sift: the store's collections with their BM25 generations, their vector indexes for the
@@ -157,12 +160,30 @@ export class Engine {
     return status;
   }
 
+  /**
+   * Picks up writes other processes made (the CLI against the same Postgres): BM25 when its generation is
+   * older than `maxAgeMs`, vectors at most once per `maxAgeMs` (a sync is one revision query when nothing
+   * changed, and embeds only chunks it has not seen, mostly from the embedding cache).
+   */
+  async refreshIfStale(collectionId: number, maxAgeMs: number): Promise<void> {
+    await this.lexical.refreshIfStale(collectionId, maxAgeMs);
+    if ((await this.denseStatus(collectionId)) !== "ready") return;
+    const now = Date.now();
+    if (now - (this.denseCheckedAt.get(collectionId) ?? 0) < maxAgeMs) return;
+    this.denseCheckedAt.set(collectionId, now);
+    await this.dense!.sync(collectionId);
+  }
+
+  private readonly denseCheckedAt = new Map<number, number>();
+
   /** Ingests a source: store and BM25 through `runIngestion`, then the new chunks' vectors. */
   async ingest(options: EngineIngestOptions): Promise<{ job: IngestionJob; dense?: DenseSyncResult }> {
     await this.lexical.open(options.collectionId);
     const status = await this.denseStatus(options.collectionId);
     // Vectors are synced once, after the run: mid-run syncs would interleave embedding with writes.
-    const job = await runIngestion({ ...options, store: this.options.store, lexical: this.lexical });
+    const { onIngested, ...ingestion } = options;
+    const job = await runIngestion({ ...ingestion, store: this.options.store, lexical: this.lexical });
+    onIngested?.(job);
     if (status === "needs-reindex") {
       this.logger.warn("dense: new chunks were not embedded because the collection needs a reindex", {
         collectionId: options.collectionId,
@@ -212,19 +233,18 @@ export class Engine {
     await this.lexical.drop(collectionId);
     await this.dense?.drop(collectionId);
     this.denseStatuses.delete(collectionId);
+    this.denseCheckedAt.delete(collectionId);
   }
 
-  stats(collectionId: number) {
+  /** Per-index figures for a collection: BM25 generation stats, and the dense status, model and size. */
+  async stats(collectionId: number) {
+    const status = await this.denseStatus(collectionId);
     return {
       bm25: this.lexical.stats(collectionId) ?? null,
       dense:
         this.dense === undefined
-          ? { status: "unavailable" as const }
-          : {
-              status: this.denseStatuses.get(collectionId) ?? ("not loaded" as const),
-              model: this.dense.modelId,
-              ...(this.dense.stats(collectionId) ?? {}),
-            },
+          ? { status }
+          : { status, model: this.dense.modelId, ...(this.dense.stats(collectionId) ?? {}) },
     };
   }
 

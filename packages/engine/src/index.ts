@@ -1,2 +1,9 @@
 export { type DenseStatus, Engine, type EngineIngestOptions, type EngineOptions } from "./engine";
-export { createEmbedder, type EmbeddingSettings } from "./models";
+export {
+  createEmbedder,
+  defaultManifestPath,
+  defaultModelStore,
+  type EmbeddingSettings,
+  embeddingEnvSchema,
+  embeddingSettingsFromEnv,
+} from "./models";

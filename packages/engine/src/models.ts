@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Embedder, Logger } from "@sift/core";
 import {
   createOpenAICompatibleEmbedder,
@@ -8,6 +10,7 @@ import {
   ModelNotFoundError,
   type OnnxDtype,
 } from "@sift/models";
+import { z } from "zod";
 
 /** Which embedding model the engine uses; parsed from the environment by the wiring. */
 export type EmbeddingSettings =
@@ -77,4 +80,59 @@ export async function createEmbedder(
   });
   await embedder.load();
   return embedder;
+}
+
+/** The pinned model manifest of this checkout (infra/models). */
+export const defaultManifestPath = fileURLToPath(
+  new URL("../../../infra/models/manifest.json", import.meta.url),
+);
+/** Where `python3 infra/models/assemble.py` builds the offline model store by default. */
+export const defaultModelStore = path.join(homedir(), ".cache", "sift", "models");
+
+// An empty variable means unset, as shells and compose files tend to produce them.
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
+/** The environment variables of the embedding model, shared by the service and the CLI. */
+export const embeddingEnvSchema = z.object({
+  SIFT_MODEL_STORE: optional(z.string()),
+  SIFT_MODEL_MANIFEST: optional(z.string()),
+  SIFT_EMBEDDING_MODEL: optional(z.string()),
+  SIFT_EMBEDDING_DTYPE: optional(z.enum(["fp32", "q8"])),
+  SIFT_EMBEDDING_THREADS: optional(z.coerce.number().int().min(1).max(256)),
+  SIFT_EMBEDDING_URL: optional(z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL")),
+  SIFT_EMBEDDING_API_KEY: optional(z.string()),
+  SIFT_EMBEDDING_REMOTE_MODEL: optional(z.string()),
+});
+
+/**
+ * Embedding settings from already-validated variables (see `embeddingEnvSchema`):
+ * `SIFT_EMBEDDING_MODEL=none` turns dense retrieval off; `SIFT_EMBEDDING_URL` selects an OpenAI-compatible
+ * server (the model's profile still comes from the manifest); otherwise the in-process ONNX model from the
+ * offline store. Relative paths resolve against `cwd`.
+ */
+export function embeddingSettingsFromEnv(
+  env: z.output<typeof embeddingEnvSchema>,
+  cwd: string,
+): EmbeddingSettings {
+  if (env.SIFT_EMBEDDING_MODEL === "none") return { kind: "none" };
+  const manifestPath = path.resolve(cwd, env.SIFT_MODEL_MANIFEST ?? defaultManifestPath);
+  if (env.SIFT_EMBEDDING_URL !== undefined) {
+    return {
+      kind: "openai",
+      url: env.SIFT_EMBEDDING_URL,
+      model: env.SIFT_EMBEDDING_MODEL,
+      remoteModel: env.SIFT_EMBEDDING_REMOTE_MODEL,
+      apiKey: env.SIFT_EMBEDDING_API_KEY,
+      manifestPath,
+    };
+  }
+  return {
+    kind: "local",
+    model: env.SIFT_EMBEDDING_MODEL,
+    modelStore: path.resolve(cwd, env.SIFT_MODEL_STORE ?? defaultModelStore),
+    manifestPath,
+    dtype: env.SIFT_EMBEDDING_DTYPE ?? "fp32",
+    threads: env.SIFT_EMBEDDING_THREADS,
+  };
 }

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { embeddingEnvSchema, embeddingSettingsFromEnv } from "@sift/engine";
 import { z } from "zod";
 
 const boolean = z
@@ -26,7 +27,9 @@ export const configSchema = z
     SIFT_SAMPLE_CORPUS: boolean.default(true),
     SIFT_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     SIFT_INDEX_REFRESH_MS: z.coerce.number().int().min(0).default(1000),
+    SIFT_LEG_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5000),
   })
+  .extend(embeddingEnvSchema.shape)
   .transform((env) => ({
     host: env.HOST,
     port: env.PORT,
@@ -39,6 +42,8 @@ export const configSchema = z
     sampleCorpus: env.SIFT_SAMPLE_CORPUS,
     logLevel: env.SIFT_LOG_LEVEL,
     indexRefreshMs: env.SIFT_INDEX_REFRESH_MS,
+    legTimeoutMs: env.SIFT_LEG_TIMEOUT_MS,
+    embedding: embeddingSettingsFromEnv(env, process.cwd()),
   }));
 
 export type ServiceConfig = z.output<typeof configSchema>;

@@ -1,7 +1,6 @@
 import type { Collection, DocumentStore, Logger } from "@sift/core";
 import { NotFoundError, ValidationError } from "@sift/core";
-import type { LexicalIndexManager } from "@sift/lexical";
-import type { Searcher } from "@sift/retrieval";
+import type { Engine } from "@sift/engine";
 import type { Context } from "hono";
 import { z } from "zod";
 import { toFieldIssues } from "./http-errors";
@@ -9,8 +8,8 @@ import { toFieldIssues } from "./http-errors";
 /** Everything the routes need, constructed by the entrypoint (or a test) and passed in explicitly. */
 export interface AppDependencies {
   store: DocumentStore;
-  lexical: LexicalIndexManager;
-  searcher: Searcher;
+  /** Indexes (BM25, vectors) and the searcher over them. */
+  engine: Engine;
   logger: Logger;
   maxBodyBytes: number;
   /** How stale (ms) a collection's in-memory index may be before a search re-checks the store. */

@@ -1,11 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import type { DocumentStore, Logger } from "@sift/core";
-import { readSource, runIngestion } from "@sift/ingest";
-import { LexicalIndexManager } from "@sift/lexical";
-import { Searcher } from "@sift/retrieval";
+import { createEmbedder, Engine } from "@sift/engine";
+import { readSource } from "@sift/ingest";
 import { openStore } from "@sift/store";
-import { createAnalyzer } from "@sift/text";
 import { createApp } from "./app";
 import type { ServiceConfig } from "./config";
 
@@ -15,6 +13,7 @@ export const sampleCollection = "sample";
 export interface RunningService {
   url: string;
   store: DocumentStore;
+  engine: Engine;
   /** Set when this start ingested the sample corpus into an empty store. */
   sampleIngested: boolean;
   close(): Promise<void>;
@@ -26,6 +25,7 @@ export interface RunningService {
  */
 export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
   const store = await openStore(config.store);
+  let engine: Engine | undefined;
   try {
     await store.migrate();
     // The embedded store has one process at a time, so any job still "running" is a leftover. On a shared
@@ -33,17 +33,25 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     const interrupted = await store.markStaleJobsInterrupted(config.store.driver === "pglite" ? 0 : 600_000);
     if (interrupted > 0)
       logger.warn("marked jobs left running by a stopped process as interrupted", { interrupted });
-    const analyzer = createAnalyzer();
-    const lexical = new LexicalIndexManager({ store, dataDir: config.dataDir, analyzer, logger });
-    const searcher = new Searcher({ store, lexical: (id) => lexical.open(id), analyzer });
+    const embedder = await createEmbedder(config.embedding, logger);
+    const running = new Engine({
+      store,
+      dataDir: config.dataDir,
+      logger,
+      embedder,
+      legTimeoutMs: config.legTimeoutMs,
+    });
+    engine = running;
+    logger.info("retrieval", {
+      embeddingModel: embedder?.profile.id ?? null,
+      modes: embedder === undefined ? ["bm25"] : ["bm25", "dense", "hybrid"],
+    });
 
     let sampleIngested = false;
     const collections = await store.listCollections();
     if (collections.length === 0 && config.sampleCorpus) {
       const { collection } = await store.ensureCollection({ tenant: "default", name: sampleCollection });
-      const job = await runIngestion({
-        store,
-        lexical,
+      const { job } = await running.ingest({
         collectionId: collection.id,
         source: readSource(sampleCorpusDir, { format: "files" }),
         sourceLabel: sampleCorpusDir,
@@ -59,8 +67,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     let loaded = false;
     const app = createApp({
       store,
-      lexical,
-      searcher,
+      engine: running,
       logger,
       maxBodyBytes: config.maxBodyBytes,
       indexRefreshMs: config.indexRefreshMs,
@@ -75,21 +82,32 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
 
     for (const collection of await store.listCollections()) {
-      await lexical.open(collection.id);
+      const dense = await running.load(collection.id);
+      if (dense === "needs-reindex") {
+        logger.warn(
+          "collection has no vectors from the embedding model; hybrid searches run on BM25 until reindexed",
+          {
+            collection: `${collection.tenant}/${collection.name}`,
+            command: `pnpm sift reindex --collection ${collection.name} --tenant ${collection.tenant} --dense`,
+          },
+        );
+      }
     }
     loaded = true;
 
     return {
       url,
       store,
+      engine: running,
       sampleIngested,
       async close() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await lexical.close();
+        await running.close();
         await store.close();
       },
     };
   } catch (error) {
+    await engine?.close().catch(() => {});
     await store.close().catch(() => {});
     throw error;
   }

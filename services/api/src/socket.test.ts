@@ -6,13 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "./config";
 import { type RunningService, sampleCollection, startService } from "./service";
 
+// The real embedding model from the offline model store (CI assembles it; naming it makes a missing store
+// fail loudly). SIFT_SKIP_MODEL_TESTS=1 runs the service BM25-only instead.
+const withModel = process.env.SIFT_SKIP_MODEL_TESTS !== "1";
+const env = (dataDir: string) => ({
+  PORT: "0",
+  SIFT_DATA_DIR: dataDir,
+  SIFT_EMBEDDING_MODEL: withModel ? "all-minilm-l6-v2" : "none",
+  ...(process.env.SIFT_MODEL_STORE === undefined ? {} : { SIFT_MODEL_STORE: process.env.SIFT_MODEL_STORE }),
+});
+
 describe("the service over a real socket, embedded default", () => {
   let dataDir: string;
   let service: RunningService;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "sift-socket-"));
-    service = await startService(parseConfig({ PORT: "0", SIFT_DATA_DIR: dataDir }), silentLogger);
+    service = await startService(parseConfig(env(dataDir)), silentLogger);
   });
   afterAll(async () => {
     await service.close();
@@ -29,14 +39,22 @@ describe("the service over a real socket, embedded default", () => {
       body: JSON.stringify({ query: "reciprocal rank fusion", k: 3 }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { hits: Array<{ documentId: string; snippet: { html: string } }> };
+    const body = (await res.json()) as {
+      mode: string;
+      degraded: string[];
+      hits: Array<{ documentId: string; snippet: { html: string }; legs: Record<string, { rank: number }> }>;
+    };
     expect(body.hits[0]?.documentId).toBe("hybrid-search.md");
     expect(body.hits[0]?.snippet.html).toContain("<mark>");
+    // With a model the default mode is hybrid, and the sample corpus was embedded while it was seeded.
+    expect(body.mode).toBe(withModel ? "hybrid" : "bm25");
+    expect(body.degraded).toEqual([]);
+    if (withModel) expect(body.hits[0]?.legs.dense?.rank).toBeGreaterThan(0);
   });
 
   it("keeps data across a restart and does not seed twice", async () => {
     await service.close();
-    service = await startService(parseConfig({ PORT: "0", SIFT_DATA_DIR: dataDir }), silentLogger);
+    service = await startService(parseConfig(env(dataDir)), silentLogger);
     expect(service.sampleIngested).toBe(false);
     const res = await fetch(`${service.url}/v1/collections/${sampleCollection}/documents?limit=100`);
     const body = (await res.json()) as { documents: unknown[] };
@@ -46,7 +64,7 @@ describe("the service over a real socket, embedded default", () => {
   it("refuses a second process on the same embedded data directory", async () => {
     const { spawnSync } = await import("node:child_process");
     const result = spawnSync(process.execPath, ["--import", "tsx", "services/api/src/main.ts"], {
-      env: { ...process.env, PORT: "0", SIFT_DATA_DIR: dataDir },
+      env: { ...process.env, ...env(dataDir) },
       encoding: "utf8",
       timeout: 60_000,
     });

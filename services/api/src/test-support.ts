@@ -1,25 +1,23 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { silentLogger } from "@sift/core";
-import { LexicalIndexManager } from "@sift/lexical";
-import { Searcher } from "@sift/retrieval";
+import { type Embedder, silentLogger } from "@sift/core";
+import { Engine } from "@sift/engine";
 import { openStore } from "@sift/store";
-import { createAnalyzer } from "@sift/text";
 import { createApp } from "./app";
 
-/** An app over a real in-memory PGlite store and a real BM25 index in a temp dir. */
-export async function createTestApp(options: { maxBodyBytes?: number } = {}) {
+/**
+ * An app over a real in-memory PGlite store and real indexes in a temp dir: BM25 always, vectors (usearch)
+ * when an embedder is given.
+ */
+export async function createTestApp(options: { maxBodyBytes?: number; embedder?: Embedder } = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "sift-api-"));
   const store = await openStore({ driver: "pglite", dataDir: "memory://" });
   await store.migrate();
-  const analyzer = createAnalyzer();
-  const lexical = new LexicalIndexManager({ store, dataDir, analyzer });
-  const searcher = new Searcher({ store, lexical: (id) => lexical.open(id), analyzer });
+  const engine = new Engine({ store, dataDir, embedder: options.embedder });
   const app = createApp({
     store,
-    lexical,
-    searcher,
+    engine,
     logger: silentLogger,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     indexRefreshMs: 0,
@@ -39,9 +37,10 @@ export async function createTestApp(options: { maxBodyBytes?: number } = {}) {
   return {
     app,
     store,
+    engine,
     call,
     async close() {
-      await lexical.close();
+      await engine.close();
       await store.close();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -30,20 +30,24 @@ export function collectionsRoutes(deps: AppDependencies) {
       name,
       ...(body?.settings === undefined ? {} : { settings: body.settings }),
     });
+    await deps.engine.load(collection.id);
     return c.json({ collection: collectionView(collection), created }, created ? 201 : 200);
   });
 
   app.get("/:collection", async (c) => {
     const collection = await resolveCollection(c, deps.store);
     const documents = await deps.store.countDocuments(collection.id);
-    const lexical = deps.lexical.stats(collection.id) ?? null;
-    return c.json({ collection: collectionView(collection), documents, indexes: { bm25: lexical } });
+    return c.json({
+      collection: collectionView(collection),
+      documents,
+      indexes: await deps.engine.stats(collection.id),
+    });
   });
 
   app.delete("/:collection", async (c) => {
     const collection = await resolveCollection(c, deps.store);
     await deps.store.deleteCollection(collection.id);
-    await deps.lexical.drop(collection.id);
+    await deps.engine.drop(collection.id);
     return c.body(null, 204);
   });
 

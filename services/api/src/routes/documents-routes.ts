@@ -38,9 +38,11 @@ export function documentsRoutes(deps: AppDependencies) {
         : [{ path: `documents.${i}.id`, message: `duplicate of documents.${first}.id ('${d.id}')` }];
     });
     if (duplicates.length > 0) throw new ValidationError("duplicate document ids in one batch", duplicates);
+    // Settles whether the collection's vectors are in step before this write adds chunks to it.
+    await deps.engine.denseStatus(collection.id);
     const job = await ingestDocuments({
       store: deps.store,
-      lexical: deps.lexical,
+      lexical: deps.engine.indexes,
       collectionId: collection.id,
       documents: body.documents.map((d) => ({
         externalId: d.id,
@@ -80,7 +82,7 @@ export function documentsRoutes(deps: AppDependencies) {
     const id = c.req.param("id");
     const deleted = await deleteDocuments({
       store: deps.store,
-      lexical: deps.lexical,
+      lexical: deps.engine.indexes,
       collectionId: collection.id,
       externalIds: [id],
     });

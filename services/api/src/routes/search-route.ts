@@ -28,16 +28,17 @@ export function searchRoute(deps: AppDependencies) {
   app.post("/:collection/search", async (c) => {
     const collection = await resolveCollection(c, deps.store);
     const body = await readBody(c, searchRequestSchema);
-    const mode = body.mode ?? (deps.searcher.denseAvailable ? "hybrid" : "bm25");
-    if (mode !== "bm25" && !deps.searcher.denseAvailable) {
+    const searcher = deps.engine.searcher;
+    const mode = body.mode ?? (searcher.denseAvailable ? "hybrid" : "bm25");
+    if (mode !== "bm25" && !searcher.denseAvailable) {
       throw new ValidationError("dense retrieval is not configured on this service", [
         { path: "mode", message: `'${mode}' needs an embedding model; this service has none (use 'bm25')` },
       ]);
     }
     // Picks up writes made by other processes (e.g. the CLI against the same Postgres).
-    await deps.lexical.refreshIfStale(collection.id, deps.indexRefreshMs);
+    await deps.engine.refreshIfStale(collection.id, deps.indexRefreshMs);
     const { weights, ...fusion } = body.fusion ?? {};
-    const result = await deps.searcher.search({
+    const result = await searcher.search({
       collectionId: collection.id,
       query: body.query,
       k: body.k,
