@@ -1,10 +1,12 @@
 import {
+  type ChunkRecord,
   DeadlineExceededError,
   type DocumentStore,
   type Embedder,
   type Filter,
   type LexicalIndex,
   type Metadata,
+  type Reranker,
   UnavailableError,
   type VectorIndex,
 } from "@sift/core";
@@ -14,6 +16,36 @@ import { buildSnippet, type Snippet, snippetToHtml } from "./snippet";
 
 export type SearchMode = "bm25" | "dense" | "hybrid";
 export type Leg = "bm25" | "dense";
+/** A part of the search that can fail or time out without failing the request: a leg, or the rerank stage. */
+export type Stage = Leg | "rerank";
+
+/**
+ * How reranked candidates are ordered:
+ * - `none`: by the reranker's score alone (scoreKind `rerank`, score = the raw reranker score).
+ * - `rrf`: reciprocal rank fusion of the rerank rank and the first-stage (fused) rank,
+ *   1/(k + rerank rank) + 1/(k + fused rank) (scoreKind `rerank:rrf`). Rank-only, so it needs no score
+ *   calibration, and a reranker that is weak on a domain cannot bury what both legs agreed on.
+ * - `minmax`: weight × minmax(rerank score) + (1 − weight) × minmax(fused score) over the candidates
+ *   (scoreKind `rerank:minmax`).
+ */
+export type RerankBlend = "none" | "rrf" | "minmax";
+
+export interface RerankOptions {
+  reranker: Reranker;
+  /** The top this-many hits of the first stage are reranked (a cap on reranker work). Default 30. */
+  candidates?: number | undefined;
+  /** Budget for the reranker call; past it the first-stage order stands and `rerank` is degraded. Default 2,000 ms. */
+  timeoutMs?: number | undefined;
+  /** Default `none`. */
+  blend?: RerankBlend | undefined;
+  /** k of the `rrf` blend. Default 60. */
+  rrfK?: number | undefined;
+  /** The reranker's share in the `minmax` blend, in [0, 1]. Default 0.5. */
+  weight?: number | undefined;
+}
+
+export const defaultRerankCandidates = 30;
+export const defaultRerankTimeoutMs = 2_000;
 
 export interface FusionSettings {
   method: FusionMethod;
@@ -45,6 +77,11 @@ export interface SearchRequest {
   mode: SearchMode;
   /** Overrides of the searcher's fusion settings for this request (hybrid only). */
   fusion?: FusionOverrides | undefined;
+  /**
+   * Rerank the top candidates of the first stage (any mode) with the searcher's reranker. Default false.
+   * Throws UnavailableError when the searcher has no reranker.
+   */
+  rerank?: boolean | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -61,7 +98,22 @@ export interface LegProvenance {
   contribution?: number;
 }
 
-export type ScoreKind = "bm25" | "cosine" | `fused:${FusionMethod}`;
+/** How the rerank stage saw a hit (present on reranked hits only). */
+export interface RerankProvenance {
+  /** 1-based rank by the reranker's score among the reranked candidates. */
+  rank: number;
+  /** The reranker's raw score (higher is more relevant; comparable within one response). */
+  score: number;
+  /** 1-based rank of the hit in the first stage (fused or single-leg), before reranking. */
+  firstStageRank: number;
+}
+
+export type ScoreKind =
+  | "bm25"
+  | "cosine"
+  | `fused:${FusionMethod}`
+  | "rerank"
+  | `rerank:${Exclude<RerankBlend, "none">}`;
 
 export interface SearchHit {
   /** The caller's document id (external id). */
@@ -77,10 +129,14 @@ export interface SearchHit {
   score: number;
   /**
    * `bm25`: raw BM25, comparable within one response; `cosine`: cosine similarity in [-1, 1], comparable
-   * across queries of one model; `fused:<method>`: the fused score (see `legs` for its parts).
+   * across queries of one model; `fused:<method>`: the fused score (see `legs` for its parts); `rerank`:
+   * the reranker's raw score; `rerank:<blend>`: the blend of rerank and first-stage order (see `rerank`).
+   * In a reranked response the reranked hits come first; hits past the candidate cap keep their
+   * first-stage score and kind.
    */
   scoreKind: ScoreKind;
   legs: Partial<Record<Leg, LegProvenance>>;
+  rerank?: RerankProvenance;
   metadata: Metadata;
 }
 
@@ -91,10 +147,12 @@ export interface SearchResponse {
   offset: number;
   /** Fusion applied (hybrid only). */
   fusion?: FusionSettings;
-  /** Legs that failed or timed out; the result is then of lower quality than usual. */
-  degraded: Leg[];
+  /** Reranking applied (when requested): which reranker, over how many candidates, how blended. */
+  rerank?: { reranker: string; candidates: number; reranked: number; blend: RerankBlend };
+  /** Legs or stages that failed or timed out; the result is then of lower quality than usual. */
+  degraded: Stage[];
   warnings: string[];
-  timings: { totalMs: number; hydrateMs: number } & Partial<Record<`${Leg}Ms`, number>>;
+  timings: { totalMs: number; hydrateMs: number } & Partial<Record<`${Stage}Ms`, number>>;
 }
 
 export interface DenseRetrieval {
@@ -114,12 +172,31 @@ export interface SearcherOptions {
   /** A leg slower than this is abandoned and reported in `degraded` (hybrid). Default 5,000 ms. */
   legTimeoutMs?: number | undefined;
   snippetChars?: number | undefined;
+  /** The rerank stage; without it requests with `rerank: true` are refused with UnavailableError. */
+  rerank?: RerankOptions | undefined;
 }
 
-/** Counters of legs that failed or timed out, for metrics. */
+/** Counters for metrics: legs and stages that failed or timed out, and rerank calls made. */
 export interface SearcherMetrics {
-  degraded: Record<Leg, number>;
+  degraded: Record<Stage, number>;
+  reranked: number;
 }
+
+/** The text a reranker sees for a chunk: document title and headings for context, then the chunk text. */
+export function rerankPassageText(chunk: Pick<ChunkRecord, "title" | "headingPath" | "text">): string {
+  const context = [chunk.title ?? "", ...chunk.headingPath.filter((h) => h !== chunk.title)].filter(
+    (s) => s !== "",
+  );
+  return context.length === 0 ? chunk.text : `${context.join("\n")}\n${chunk.text}`;
+}
+
+type Ranked = {
+  chunkId: number;
+  score: number;
+  scoreKind: ScoreKind;
+  legs: Partial<Record<Leg, LegProvenance>>;
+  rerank?: RerankProvenance;
+};
 
 interface LegOutcome {
   leg: Leg;
@@ -130,16 +207,31 @@ interface LegOutcome {
 
 /** Runs a search request against a collection's indexes and hydrates the hits from the store. */
 export class Searcher {
-  readonly metrics: SearcherMetrics = { degraded: { bm25: 0, dense: 0 } };
+  readonly metrics: SearcherMetrics = { degraded: { bm25: 0, dense: 0, rerank: 0 }, reranked: 0 };
   private readonly fusion: FusionSettings;
 
   constructor(private readonly options: SearcherOptions) {
     const overrides = Object.entries(options.fusion ?? {}).filter(([, v]) => v !== undefined);
     this.fusion = { ...defaultFusionSettings, ...Object.fromEntries(overrides) };
+    const rerank = options.rerank;
+    if (rerank !== undefined) {
+      const candidates = rerank.candidates ?? defaultRerankCandidates;
+      if (!Number.isSafeInteger(candidates) || candidates < 1)
+        throw new RangeError(`rerank candidates must be an integer >= 1, got ${candidates}`);
+      const weight = rerank.weight ?? 0.5;
+      if (!(weight >= 0 && weight <= 1))
+        throw new RangeError(`rerank weight must be in [0, 1], got ${weight}`);
+      const k = rerank.rrfK ?? defaultRrfK;
+      if (!(k >= 0) || !Number.isFinite(k)) throw new RangeError(`rerank rrfK must be >= 0, got ${k}`);
+    }
   }
 
   get denseAvailable(): boolean {
     return this.options.dense !== undefined;
+  }
+
+  get rerankAvailable(): boolean {
+    return this.options.rerank !== undefined;
   }
 
   async search(request: SearchRequest): Promise<SearchResponse> {
@@ -150,12 +242,17 @@ export class Searcher {
     if (legs.includes("dense") && this.options.dense === undefined) {
       throw new UnavailableError("dense retrieval is not configured on this service (no embedding model)");
     }
+    const rerank = request.rerank === true ? this.options.rerank : undefined;
+    if (request.rerank === true && rerank === undefined) {
+      throw new UnavailableError("reranking is not configured on this service (no reranker)");
+    }
+    const rerankCandidates = rerank === undefined ? 0 : (rerank.candidates ?? defaultRerankCandidates);
     const depth = request.offset + request.k;
-    const limit = request.mode === "hybrid" ? Math.max(depth, fusion.candidates) : depth;
+    const limit = Math.max(depth, request.mode === "hybrid" ? fusion.candidates : 0, rerankCandidates);
 
     const settled = await Promise.allSettled(legs.map((leg) => this.runLeg(leg, request, limit)));
     const outcomes: LegOutcome[] = [];
-    const degraded: Leg[] = [];
+    const degraded: Stage[] = [];
     const warnings: string[] = [];
     settled.forEach((result, i) => {
       const leg = legs[i]!;
@@ -173,48 +270,168 @@ export class Searcher {
       throw reason.reason;
     }
 
-    type Ranked = { chunkId: number; score: number; legs: Partial<Record<Leg, LegProvenance>> };
     let ranked: Ranked[];
-    let scoreKind: ScoreKind;
     if (request.mode === "hybrid") {
       const fused = fuse(
         outcomes.map((o) => ({ leg: o.leg, hits: o.hits })),
         { method: fusion.method, rrfK: fusion.rrfK, weights: fusion.weights },
       );
+      const scoreKind: ScoreKind = `fused:${fusion.method}`;
       ranked = fused.map((f) => ({
         chunkId: f.chunkId,
         score: f.score,
+        scoreKind,
         legs: f.legs as Record<Leg, LegContribution>,
       }));
-      scoreKind = `fused:${fusion.method}`;
     } else {
       const only = outcomes[0]!;
+      const scoreKind: ScoreKind = only.leg === "bm25" ? "bm25" : "cosine";
       ranked = only.hits.map((h, i) => ({
         chunkId: h.chunkId,
         score: h.score,
+        scoreKind,
         legs: { [only.leg]: { rank: i + 1, score: h.score } },
       }));
-      scoreKind = only.leg === "bm25" ? "bm25" : "cosine";
     }
 
     const afterLegs = performance.now();
+    // The reranked window is always the first stage's top `candidates`, whatever the page: every page is a
+    // slice of one order, so paging neither skips nor repeats hits.
+    const prefetched =
+      rerank === undefined
+        ? ranked.slice(request.offset, depth)
+        : ranked.slice(0, Math.max(depth, rerankCandidates));
+    const chunks = new Map(
+      (await this.options.store.getChunks(prefetched.map((h) => h.chunkId))).map((c) => [c.id, c]),
+    );
+    let rerankMs: number | undefined;
+    let applied: SearchResponse["rerank"];
+    if (rerank !== undefined) {
+      const t0 = performance.now();
+      const window = ranked.slice(0, rerankCandidates).filter((hit) => {
+        if (chunks.has(hit.chunkId)) return true;
+        warnings.push(`chunk ${hit.chunkId} disappeared during the search`);
+        return false;
+      });
+      const outcome = await this.rerank(rerank, request, window, chunks);
+      rerankMs = performance.now() - t0;
+      if (outcome.ok) {
+        ranked = [...outcome.ranked, ...ranked.slice(rerankCandidates)];
+        this.metrics.reranked++;
+      } else {
+        ranked = [...window, ...ranked.slice(rerankCandidates)];
+        degraded.push("rerank");
+        this.metrics.degraded.rerank++;
+        warnings.push(outcome.warning);
+      }
+      applied = {
+        reranker: rerank.reranker.id,
+        candidates: rerankCandidates,
+        reranked: outcome.ok ? outcome.ranked.length : 0,
+        blend: rerank.blend ?? "none",
+      };
+    }
+
     const page = ranked.slice(request.offset, request.offset + request.k);
-    const hits = await this.hydrate(page, request.query, scoreKind, warnings);
+    const hits = this.hydrate(page, chunks, request.query, warnings);
     const finished = performance.now();
     const timings: SearchResponse["timings"] = {
       totalMs: round(finished - started),
-      hydrateMs: round(finished - afterLegs),
+      hydrateMs: round(finished - afterLegs - (rerankMs ?? 0)),
     };
     for (const o of outcomes) timings[`${o.leg}Ms`] = round(o.ms);
+    if (rerankMs !== undefined) timings.rerankMs = round(rerankMs);
     return {
       hits,
       mode: request.mode,
       k: request.k,
       offset: request.offset,
       ...(request.mode === "hybrid" ? { fusion } : {}),
+      ...(applied === undefined ? {} : { rerank: applied }),
       degraded,
       warnings,
       timings,
+    };
+  }
+
+  /**
+   * Scores the window with the reranker within its budget and orders it by the blend. A timeout, an error
+   * or an unusable answer leaves the first-stage order (the caller reports `rerank` as degraded); a request
+   * the caller aborted rejects.
+   */
+  private async rerank(
+    options: RerankOptions,
+    request: SearchRequest,
+    window: Ranked[],
+    chunks: Map<number, ChunkRecord>,
+  ): Promise<{ ok: true; ranked: Ranked[] } | { ok: false; warning: string }> {
+    if (window.length === 0) return { ok: true, ranked: [] };
+    const timeoutMs = options.timeoutMs ?? defaultRerankTimeoutMs;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(request.signal?.reason);
+    request.signal?.throwIfAborted();
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    // Rejects when the budget runs out or the caller aborts, whether or not the reranker heeds its signal.
+    const stopped = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+    });
+    const timer = setTimeout(
+      () => controller.abort(new DeadlineExceededError(`rerank exceeded its budget of ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    let scores: number[];
+    try {
+      const texts = window.map((hit) => rerankPassageText(chunks.get(hit.chunkId)!));
+      scores = await Promise.race([options.reranker.score(request.query, texts, controller.signal), stopped]);
+      if (scores.length !== window.length || !scores.every(Number.isFinite)) {
+        throw new Error(
+          `the reranker returned ${scores.length} scores for ${window.length} passages, or a non-finite one`,
+        );
+      }
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason;
+      const message = (error as Error)?.message ?? String(error);
+      return { ok: false, warning: `rerank failed, first-stage order kept: ${message}` };
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener("abort", onAbort);
+    }
+
+    const blend = options.blend ?? "none";
+    // Rank by the reranker's own score (ties: first-stage order) for provenance and the rrf blend.
+    const byRerank = window.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b);
+    const rerankRank = new Array<number>(window.length);
+    byRerank.forEach((index, position) => {
+      rerankRank[index] = position + 1;
+    });
+    const k = options.rrfK ?? defaultRrfK;
+    const weight = options.weight ?? 0.5;
+    const normalise = (values: number[]) => {
+      const min = Math.min(...values);
+      const max = Math.max(...values);
+      return values.map((v) => (max === min ? 1 : (v - min) / (max - min)));
+    };
+    const rerankNorm = blend === "minmax" ? normalise(scores) : [];
+    const firstNorm = blend === "minmax" ? normalise(window.map((hit) => hit.score)) : [];
+    const blended = window.map((_, i) =>
+      blend === "none"
+        ? scores[i]!
+        : blend === "rrf"
+          ? 1 / (k + rerankRank[i]!) + 1 / (k + i + 1)
+          : weight * rerankNorm[i]! + (1 - weight) * firstNorm[i]!,
+    );
+    const scoreKind: ScoreKind = blend === "none" ? "rerank" : `rerank:${blend}`;
+    const order = window
+      .map((_, i) => i)
+      .sort((a, b) => blended[b]! - blended[a]! || rerankRank[a]! - rerankRank[b]! || a - b);
+    return {
+      ok: true,
+      ranked: order.map((i) => ({
+        ...window[i]!,
+        score: blended[i]!,
+        scoreKind,
+        rerank: { rank: rerankRank[i]!, score: scores[i]!, firstStageRank: i + 1 },
+      })),
     };
   }
 
@@ -262,15 +479,12 @@ export class Searcher {
     }
   }
 
-  private async hydrate(
-    page: Array<{ chunkId: number; score: number; legs: Partial<Record<Leg, LegProvenance>> }>,
+  private hydrate(
+    page: Ranked[],
+    chunks: Map<number, ChunkRecord>,
     query: string,
-    scoreKind: ScoreKind,
     warnings: string[],
-  ): Promise<SearchHit[]> {
-    const chunks = new Map(
-      (await this.options.store.getChunks(page.map((h) => h.chunkId))).map((c) => [c.id, c]),
-    );
+  ): SearchHit[] {
     const queryTerms = new Set(this.options.analyzer.analyze(query));
     const hits: SearchHit[] = [];
     for (const hit of page) {
@@ -296,8 +510,9 @@ export class Searcher {
         charEnd: chunk.charEnd,
         snippet: { ...snippet, html: snippetToHtml(snippet) },
         score: hit.score,
-        scoreKind,
+        scoreKind: hit.scoreKind,
         legs: hit.legs,
+        ...(hit.rerank === undefined ? {} : { rerank: hit.rerank }),
         metadata: chunk.metadata,
       });
     }
