@@ -1,0 +1,322 @@
+import { SiftError } from "@sift/core";
+import {
+  type Citation,
+  type CitationCheck,
+  CitationStreamFilter,
+  type CitedSentence,
+  checkCitations,
+  type MalformedCitation,
+  type RemovedCitation,
+} from "./citations";
+import { decideEvidence, type EvidenceDecision, type EvidencePolicy } from "./evidence";
+import type { FinishReason, Generator, GeneratorEvent, GeneratorKind, GeneratorUsage } from "./generator";
+import {
+  type DedupeOptions,
+  type DroppedPassage,
+  dedupePassages,
+  type PackedPassage,
+  type Passage,
+  packPassages,
+  rankPassages,
+} from "./passages";
+import { buildAnswerPrompt } from "./prompt";
+
+/** The text of the answer when the evidence is too weak to answer. */
+export const notEnoughEvidenceText =
+  "There is not enough evidence in the indexed documents to answer this question.";
+
+export interface AnswerRequest {
+  question: string;
+  /** Retrieved (and maybe reranked) passages, any order; higher `score` is better. */
+  passages: readonly Passage[];
+  generator: Generator;
+  /**
+   * Used when `generator` fails before producing any text (unreachable, overloaded, model missing): the
+   * answer then comes from the fallback (typically the extractive generator) and `degraded` gains
+   * "generator". Without it such a failure is thrown.
+   */
+  fallback?: Generator;
+  /** Token budget for the sources in the prompt (estimated; see `packPassages`). */
+  contextTokens: number;
+  /** Most tokens the generator may produce. */
+  maxTokens: number;
+  evidence: EvidencePolicy;
+  signal?: AbortSignal;
+  temperature?: number;
+  /** Times spent before the pipeline, reported back in `done` (ms). */
+  timings?: { retrievalMs?: number; rerankMs?: number };
+  /** Legs that were already degraded upstream (e.g. "rerank"), passed through to `done`. */
+  degraded?: readonly string[];
+  /** At most this many sources in the prompt; default 8. */
+  maxPassages?: number;
+  dedupe?: DedupeOptions;
+  /** Fixes the prompt's tag nonce (tests). */
+  nonce?: string;
+}
+
+/** A passage as the answer used it: numbered, possibly trimmed; offsets address the document text. */
+export type UsedPassage = PackedPassage;
+
+export interface AnswerTimings {
+  retrievalMs: number | null;
+  rerankMs: number | null;
+  /** Dedupe, packing and prompt building. */
+  packMs: number;
+  /** From the start of `answer` to the first streamed text; null when there was none. */
+  firstTokenMs: number | null;
+  /** The generator's own time, from its call to its end; null when no generator ran. */
+  generationMs: number | null;
+  /** Decoding time per output token after the first ((total − first token) / (tokens − 1)); null below 2 tokens. */
+  msPerOutputToken: number | null;
+  /** The pipeline, start to end. */
+  answerMs: number;
+  /** retrievalMs + rerankMs + answerMs: the request end to end, as far as it was measured. */
+  totalMs: number;
+}
+
+export type AnswerOutcome = "answered" | "no-evidence";
+
+export type AnswerEvent =
+  | {
+      /** First: what the answer rests on. Empty `passages` on the no-evidence path. */
+      type: "retrieval";
+      passages: UsedPassage[];
+      dropped: DroppedPassage[];
+      evidence: EvidenceDecision;
+    }
+  | {
+      /** The answer's text as it is written, already without citations to nothing. */
+      type: "delta";
+      text: string;
+    }
+  | ({
+      /** After the text: the checked answer (see `checkCitations`). */
+      type: "citations";
+    } & CitationCheck)
+  | {
+      type: "done";
+      outcome: AnswerOutcome;
+      /** The generator that wrote the text; null on the no-evidence path. */
+      generator: { id: string; kind: GeneratorKind } | null;
+      finishReason: FinishReason;
+      usage: GeneratorUsage;
+      timings: AnswerTimings;
+      /** Upstream degradations plus "generator" when the fallback had to answer. */
+      degraded: string[];
+      evidence: EvidenceDecision;
+      /** Human-readable notes: why the fallback ran, how many document lines were quoted, … */
+      warnings: string[];
+    };
+
+/** The whole answer, collected from the events (for a JSON response). */
+export interface AnswerResult {
+  text: string;
+  passages: UsedPassage[];
+  dropped: DroppedPassage[];
+  citations: Citation[];
+  sentences: CitedSentence[];
+  uncitedSentences: number;
+  removedCitations: RemovedCitation[];
+  malformedCitations: MalformedCitation[];
+  outcome: AnswerOutcome;
+  generator: { id: string; kind: GeneratorKind } | null;
+  finishReason: FinishReason;
+  usage: GeneratorUsage;
+  timings: AnswerTimings;
+  degraded: string[];
+  evidence: EvidenceDecision;
+  warnings: string[];
+}
+
+/**
+ * Answers a question from retrieved passages, as a stream of events: `retrieval`, then `delta`s, then
+ * `citations`, then `done` (exactly one of each, except the deltas).
+ *
+ * Steps: judge the evidence by the best passage score (`evidence`); when it is too weak, or no passage is
+ * given, or none fits the budget, the generator is not called and the answer is `notEnoughEvidenceText`
+ * (outcome `no-evidence`). Otherwise: rank by score, drop duplicates and near-duplicates, pack the best into
+ * `contextTokens` (trimming only at sentence ends), build the prompt with numbered, neutralised sources,
+ * stream the generator's text (citations to sources that were not given are filtered out as it streams),
+ * then check the citations and report them.
+ *
+ * Cancellation: aborting `signal` ends generation; the stream still closes with `citations` (of the partial
+ * text) and `done` with `finishReason: "cancelled"`. Breaking out of the iteration stops the generator too.
+ * Errors: a generator failure before any text goes to `fallback` when one is given; a failure after text was
+ * streamed is thrown (the partial answer cannot be checked as a whole).
+ */
+export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEvent, void, undefined> {
+  const started = performance.now();
+  const retrievalMs = request.timings?.retrievalMs ?? null;
+  const rerankMs = request.timings?.rerankMs ?? null;
+  const degraded = [...(request.degraded ?? [])];
+  const warnings: string[] = [];
+  let evidence = decideEvidence(request.passages, request.evidence);
+
+  let packed: PackedPassage[] = [];
+  let dropped: DroppedPassage[] = [];
+  if (evidence.sufficient) {
+    const deduped = dedupePassages(rankPassages(request.passages), request.dedupe);
+    const packing = packPassages(deduped.kept, {
+      budgetTokens: request.contextTokens,
+      maxPassages: request.maxPassages ?? 8,
+    });
+    packed = packing.packed;
+    dropped = [...deduped.dropped, ...packing.dropped];
+    if (packed.length === 0) evidence = { ...evidence, sufficient: false, reason: "nothing-fits-budget" };
+  }
+  const packMs = performance.now() - started;
+  const timings = (firstTokenMs: number | null, generation: GeneratorEvent | undefined): AnswerTimings => {
+    const answerMs = performance.now() - started;
+    let msPerOutputToken: number | null = null;
+    if (
+      generation?.type === "done" &&
+      generation.timings.firstTokenMs !== null &&
+      generation.usage.completionTokens > 1
+    ) {
+      msPerOutputToken =
+        (generation.timings.totalMs - generation.timings.firstTokenMs) /
+        (generation.usage.completionTokens - 1);
+    }
+    return {
+      retrievalMs,
+      rerankMs,
+      packMs,
+      firstTokenMs,
+      generationMs: generation?.type === "done" ? generation.timings.totalMs : null,
+      msPerOutputToken,
+      answerMs,
+      totalMs: (retrievalMs ?? 0) + (rerankMs ?? 0) + answerMs,
+    };
+  };
+
+  if (!evidence.sufficient) {
+    yield { type: "retrieval", passages: [], dropped, evidence };
+    yield { type: "delta", text: notEnoughEvidenceText };
+    yield { type: "citations", ...checkCitations(notEnoughEvidenceText, []) };
+    yield {
+      type: "done",
+      outcome: "no-evidence",
+      generator: null,
+      finishReason: "stop",
+      usage: { promptTokens: 0, completionTokens: 0 },
+      timings: timings(performance.now() - started, undefined),
+      degraded,
+      evidence,
+      warnings,
+    };
+    return;
+  }
+
+  const prompt = buildAnswerPrompt(
+    request.question,
+    packed,
+    request.nonce === undefined ? {} : { nonce: request.nonce },
+  );
+  if (evidence.reason === "threshold-not-applicable") {
+    warnings.push(
+      `the evidence threshold is calibrated for ${evidence.thresholdScoreKind} scores but the passages are ` +
+        `scored ${evidence.scoreKind}: answered without an evidence check`,
+    );
+  }
+  if (prompt.quotedLines > 0 || prompt.defangedMarkers > 0) {
+    warnings.push(
+      `neutralised document text: ${prompt.quotedLines} instruction-like line(s) quoted, ` +
+        `${prompt.defangedMarkers} tag or control-token spelling(s) defanged`,
+    );
+  }
+  yield { type: "retrieval", passages: packed, dropped, evidence };
+
+  const generateRequest = {
+    system: prompt.system,
+    prompt: prompt.prompt,
+    maxTokens: request.maxTokens,
+    stop: prompt.stop,
+    grounding: { question: request.question, sources: packed.map(({ n, text }) => ({ n, text })) },
+    ...(request.signal === undefined ? {} : { signal: request.signal }),
+    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+  };
+
+  let generator = request.generator;
+  let raw = "";
+  let firstTokenMs: number | null = null;
+  let finished: GeneratorEvent | undefined;
+  const filter = new CitationStreamFilter(packed.length);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for await (const event of generator.generate(generateRequest)) {
+        if (event.type === "done") {
+          finished = event;
+          break;
+        }
+        raw += event.text;
+        const text = filter.push(event.text);
+        if (text !== "") {
+          firstTokenMs ??= performance.now() - started;
+          yield { type: "delta", text };
+        }
+      }
+      break;
+    } catch (error) {
+      const fallback = request.fallback;
+      if (raw !== "" || fallback === undefined || attempt > 0 || request.signal?.aborted) throw error;
+      degraded.push("generator");
+      warnings.push(
+        `generator ${generator.id} failed before answering (${SiftError.is(error) ? error.code : "error"}: ` +
+          `${(error as Error).message}); ${fallback.id} answered instead`,
+      );
+      generator = fallback;
+    }
+  }
+  const rest = filter.flush();
+  if (rest !== "") {
+    firstTokenMs ??= performance.now() - started;
+    yield { type: "delta", text: rest };
+  }
+  const check = checkCitations(raw, packed);
+  yield { type: "citations", ...check };
+  const done = finished?.type === "done" ? finished : undefined;
+  yield {
+    type: "done",
+    outcome: "answered",
+    generator: { id: generator.id, kind: generator.kind },
+    finishReason: done?.finishReason ?? (request.signal?.aborted ? "cancelled" : "stop"),
+    usage: done?.usage ?? { promptTokens: 0, completionTokens: 0, estimated: true },
+    timings: timings(firstTokenMs, done),
+    degraded,
+    evidence,
+    warnings,
+  };
+}
+
+/** Runs `answer` to the end and gathers its events into one result. */
+export async function collectAnswer(events: AsyncIterable<AnswerEvent>): Promise<AnswerResult> {
+  let text = "";
+  let retrieval: Extract<AnswerEvent, { type: "retrieval" }> | undefined;
+  let citations: Extract<AnswerEvent, { type: "citations" }> | undefined;
+  let done: Extract<AnswerEvent, { type: "done" }> | undefined;
+  for await (const event of events) {
+    if (event.type === "delta") text += event.text;
+    else if (event.type === "retrieval") retrieval = event;
+    else if (event.type === "citations") citations = event;
+    else done = event;
+  }
+  if (!retrieval || !citations || !done) throw new Error("the answer stream ended early");
+  return {
+    text,
+    passages: retrieval.passages,
+    dropped: retrieval.dropped,
+    citations: citations.citations,
+    sentences: citations.sentences,
+    uncitedSentences: citations.uncitedSentences,
+    removedCitations: citations.removed,
+    malformedCitations: citations.malformed,
+    outcome: done.outcome,
+    generator: done.generator,
+    finishReason: done.finishReason,
+    usage: done.usage,
+    timings: done.timings,
+    degraded: done.degraded,
+    evidence: done.evidence,
+    warnings: done.warnings,
+  };
+}
