@@ -3,10 +3,16 @@ import { fileURLToPath } from "node:url";
 
 const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url));
 
+export interface ServiceProcess {
+  url: string;
+  /** The last 16 KiB the service wrote on stderr (its log), for error messages. */
+  stderrTail: () => string;
+  /** Sends SIGTERM; resolves once the process has exited (SIGKILL after `graceMs`, default 15 s). */
+  stop: (graceMs?: number) => Promise<void>;
+}
+
 /** Starts the API service as a child process and resolves with its URL once it listens. */
-export async function startServiceProcess(
-  env: Record<string, string>,
-): Promise<{ url: string; stop: () => void }> {
+export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "services/api/src/main.ts"], {
     cwd: repositoryRoot,
     env: { ...process.env, ...env },
@@ -14,18 +20,34 @@ export async function startServiceProcess(
   });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {
-    stderr += d.toString();
+    stderr = (stderr + d.toString()).slice(-16_384);
   });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     let stdout = "";
-    child.stdout.on("data", (d: Buffer) => {
+    const onData = (d: Buffer) => {
       stdout += d.toString();
       const match = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (match?.[1] !== undefined) resolve(match[1]);
-    });
+      if (match?.[1] !== undefined) {
+        child.stdout.off("data", onData);
+        child.stdout.resume(); // keep draining so the child never blocks on a full pipe
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on("data", onData);
     child.once("exit", (code) =>
       reject(new Error(`service exited with ${code} before listening:\n${stderr}`)),
     );
   });
-  return { url, stop: () => child.kill("SIGTERM") };
+  return {
+    url,
+    stderrTail: () => stderr,
+    stop: async (graceMs = 15_000) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }

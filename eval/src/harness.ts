@@ -1,0 +1,353 @@
+import { mkdir } from "node:fs/promises";
+import { cpus, loadavg } from "node:os";
+import path from "node:path";
+import { type AnswerMetrics, evaluateAnswers } from "./answers";
+import { type BeirQuery, loadBeirQueries } from "./beir";
+import type { EvalConfig } from "./configs";
+import { type BeirDocument, corpusFingerprint, readBeirCorpus } from "./dataset";
+import { deleteCollection, listCollections, SiftHttpClient } from "./http-client";
+import { runSiftCli } from "./indexer-process";
+import {
+  evaluateQuery,
+  meanMetrics,
+  metricNames,
+  percentile,
+  type Qrels,
+  type QueryMetrics,
+} from "./metrics";
+import { runBm25sPeer } from "./peers/bm25s-peer";
+import { type PeerRun, runMiniSearchPeer } from "./peers/minisearch-peer";
+import type { Progress } from "./progress";
+import type { ConfigResult, EvalReport, LatencySummary, PeerResult } from "./report";
+import { type ServiceProcess, startServiceProcess } from "./service-process";
+import { compareWithPytrecEval, rankedToScored, type ScoredRun } from "./trec-check";
+
+export const peerNames = ["minisearch", "bm25s"] as const;
+export type PeerName = (typeof peerNames)[number];
+
+export interface HarnessOptions {
+  datasetDir: string;
+  split: string;
+  configs: EvalConfig[];
+  /** Evaluate only the first N judged queries of the split (file order). */
+  queryLimit?: number | undefined;
+  /** Configurations that rerank run on the first N of the evaluated queries only. */
+  rerankQueryLimit?: number | undefined;
+  /** Questions for the answer metrics (the first N evaluated queries); 0 skips them. */
+  answers: number;
+  peers: PeerName[];
+  /** The eval data dir (persistent, so the store's embedding cache survives between runs). */
+  dataDir?: string | undefined;
+  /** Parent of the default data dir `<cacheDir>/<dataset>-<corpus hash>`. */
+  cacheDir: string;
+  k: number;
+  warmup: number;
+  baseline: string;
+  /** Passed to the CLI and the service: SIFT_MODEL_STORE, SIFT_EMBEDDING_MODEL, SIFT_RERANK_MODEL, SIFT_GENERATOR. */
+  serviceEnv: Record<string, string>;
+  /** Names for the report (what the environment above resolves to). */
+  modelNames: { embedding: string; rerank: string; generator: string };
+  keepCollection: boolean;
+  /** The eval venv's python (pytrec_eval cross-check, bm25s peer); undefined skips both. */
+  python?: string | undefined;
+}
+
+export interface HarnessResult {
+  report: EvalReport;
+  /** Steps that failed (configuration, peer or answers name → message); the report leaves them out. */
+  failures: Record<string, string>;
+}
+
+interface RunOutcome {
+  ranked: Map<string, string[]>;
+  latenciesMs: number[];
+  seconds: number;
+  degraded: number;
+}
+
+export async function runEvaluation(options: HarnessOptions, progress: Progress): Promise<HarnessResult> {
+  const started = performance.now();
+  const datasetDir = path.resolve(options.datasetDir);
+  const dataset = path.basename(datasetDir);
+  const failures: Record<string, string> = {};
+  const loaded = await loadBeirQueries(datasetDir, options.split);
+  const queries =
+    options.queryLimit === undefined ? loaded.queries : loaded.queries.slice(0, options.queryLimit);
+  const qrels = loaded.qrels;
+  if (queries.length === 0) throw new Error(`no judged queries in ${datasetDir} (split ${options.split})`);
+  const dataDir =
+    options.dataDir ?? path.join(options.cacheDir, `${dataset}-${await corpusFingerprint(datasetDir)}`);
+  await mkdir(dataDir, { recursive: true });
+  const collection = `eval-${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}-${process.pid}`;
+  progress.note(
+    `eval: ${dataset} (${options.split}), ${queries.length} queries, ${options.configs.length} configurations; ` +
+      `data dir ${dataDir}, collection ${collection}`,
+  );
+
+  // 1. Ingest through the real CLI into a fresh collection (the embedding cache makes a warm run fast).
+  const ingestStarted = performance.now();
+  const ingest = await runSiftCli(
+    ["ingest", datasetDir, "--collection", collection, "--format", "beir"],
+    { ...options.serviceEnv, SIFT_DATA_DIR: dataDir, SIFT_LOG_LEVEL: "info" },
+    (line) => progress.note(`  sift: ${line}`),
+  );
+  const ingestSeconds = (performance.now() - ingestStarted) / 1000;
+  if (ingest.code !== 0) {
+    const hint =
+      ingest.code === 3
+        ? ` (the data dir ${dataDir} is held by another process: another eval run, or a service on it)`
+        : "";
+    throw new Error(`sift ingest exited with ${ingest.code}${hint}:\n${ingest.log.slice(-20).join("\n")}`);
+  }
+  progress.note(`eval: ingested in ${ingestSeconds.toFixed(1)} s`);
+
+  // 2. The real service on the same data dir, every configuration over HTTP.
+  const runs = new Map<string, RunOutcome>();
+  let answers: (AnswerMetrics & { subset: string; generator: string }) | undefined;
+  const service = await startServiceProcess({
+    ...options.serviceEnv,
+    PORT: "0",
+    SIFT_DATA_DIR: dataDir,
+    SIFT_SAMPLE_CORPUS: "0",
+    SIFT_LOG_LEVEL: "warn",
+  });
+  try {
+    await waitUntilReady(service);
+    for (const stale of (await listCollections(service.url)).filter(
+      (name) => name.startsWith("eval-") && name !== collection,
+    )) {
+      progress.note(`eval: deleting ${stale}, left by an earlier run`);
+      await deleteCollection(service.url, stale);
+    }
+    const client = new SiftHttpClient(service.url, collection);
+    for (const config of options.configs) {
+      const subset =
+        config.rerank && options.rerankQueryLimit !== undefined
+          ? queries.slice(0, options.rerankQueryLimit)
+          : queries;
+      try {
+        runs.set(config.name, await runConfig(client, config, subset, options, qrels, progress));
+      } catch (error) {
+        failures[config.name] = `${message(error)}\n${service.stderrTail().slice(-2000)}`;
+        progress.note(`eval: ${config.name} FAILED: ${message(error)}`);
+      }
+    }
+    if (options.answers > 0) {
+      const questions = queries.slice(0, options.answers);
+      const step = progress.step("answers", questions.length);
+      try {
+        const result = await evaluateAnswers(client, questions, qrels, (done) => step.update(done));
+        answers = {
+          ...result.metrics,
+          subset: `the first ${questions.length} judged queries of ${options.split} (file order)`,
+          generator: options.modelNames.generator,
+        };
+        step.done(
+          `validity ${(100 * answers.citationValidity).toFixed(1)} %, support ${(100 * answers.citationSupport).toFixed(1)} %, no-evidence ${(100 * answers.noEvidenceRate).toFixed(1)} %`,
+        );
+      } catch (error) {
+        step.done("failed");
+        failures.answers = `${message(error)}\n${service.stderrTail().slice(-2000)}`;
+      }
+    }
+    if (!options.keepCollection) await deleteCollection(service.url, collection);
+  } finally {
+    await service.stop();
+  }
+
+  // 3. Peers, after the service has stopped, so nothing else competes for the cores.
+  const peerRuns: PeerRun[] = [];
+  if (options.peers.length > 0) {
+    const documents: BeirDocument[] = [];
+    for await (const document of readBeirCorpus(datasetDir)) documents.push(document);
+    for (const peer of options.peers) {
+      const step = progress.step(`peer ${peer}`, queries.length);
+      try {
+        if (peer === "minisearch") {
+          peerRuns.push(runMiniSearchPeer(documents, queries, options.k, (done) => step.update(done)));
+        } else {
+          if (options.python === undefined) throw new Error("no Python venv (eval/scripts/python-env.sh)");
+          peerRuns.push(await runBm25sPeer(options.python, datasetDir, queries, options.k));
+        }
+        const run = peerRuns.at(-1)!;
+        step.done(`nDCG@10 ${meanFor(run.ranked, queries, qrels)["ndcg@10"].toFixed(4)}`);
+      } catch (error) {
+        step.done("failed");
+        failures[`peer ${peer}`] = message(error);
+      }
+    }
+  }
+
+  // 4. Metrics, the pytrec_eval cross-check and the report.
+  const perQueryRuns: Record<string, Record<string, number[]>> = {};
+  const configs: Record<string, ConfigResult> = {};
+  for (const config of options.configs) {
+    const run = runs.get(config.name);
+    if (run === undefined) continue;
+    const evaluated = queries.filter((q) => run.ranked.has(q.id));
+    configs[config.name] = {
+      ...meanFor(run.ranked, evaluated, qrels),
+      latency_ms: latencySummary(run.latenciesMs),
+      qps: run.latenciesMs.length / run.seconds,
+      queries: evaluated.length,
+      description: config.description,
+      request: config.settings,
+      degradedQueries: run.degraded,
+      ...(evaluated.length < queries.length
+        ? { subset: `the first ${evaluated.length} of the ${queries.length} queries (file order)` }
+        : {}),
+    };
+    perQueryRuns[config.name] = perQuery(run.ranked, evaluated, qrels);
+  }
+  const peers: Record<string, PeerResult> = {};
+  for (const run of peerRuns) {
+    peers[run.name] = {
+      ...meanFor(run.ranked, queries, qrels),
+      latency_ms: latencySummary(run.latenciesMs),
+      qps: run.latenciesMs.length / run.querySeconds,
+      queries: queries.length,
+      description: run.description,
+      indexSeconds: run.indexSeconds,
+      measuredIn: "in process, one query at a time",
+    };
+    perQueryRuns[run.name] = perQuery(run.ranked, queries, qrels);
+  }
+  let crossCheck: EvalReport["crossCheck"];
+  if (options.python === undefined) {
+    crossCheck = { skipped: "no Python venv (run eval/scripts/python-env.sh)" };
+  } else {
+    const scored = new Map<string, ScoredRun>();
+    for (const [name, run] of [...runs, ...peerRuns.map((p) => [p.name, p] as const)]) {
+      scored.set(name, new Map([...run.ranked].map(([q, ranked]) => [q, rankedToScored(ranked)])));
+    }
+    crossCheck = await compareWithPytrecEval(options.python, qrels, scored);
+  }
+  const baseline =
+    options.baseline in perQueryRuns ? options.baseline : (Object.keys(perQueryRuns)[0] ?? options.baseline);
+  const report: EvalReport = {
+    schema: 1,
+    dataset,
+    split: options.split,
+    queries: queries.length,
+    configs,
+    peers,
+    ...(answers === undefined ? {} : { answers }),
+    baseline,
+    perQuery: {
+      metrics: [...metricNames],
+      queries: queries.map((q) => ({ id: q.id, text: q.text })),
+      runs: perQueryRuns,
+    },
+    crossCheck,
+    settings: {
+      k: options.k,
+      collection,
+      dataDir,
+      embeddingModel: options.modelNames.embedding,
+      rerankModel: options.modelNames.rerank,
+      generator: options.modelNames.generator,
+      warmupQueries: options.warmup,
+    },
+    ingest: { seconds: ingestSeconds, log: ingest.log.slice(-20) },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "unknown",
+      node: process.version,
+      loadAverage: loadavg(),
+    },
+    createdAt: new Date().toISOString(),
+    durationSeconds: (performance.now() - started) / 1000,
+  };
+  return { report, failures };
+}
+
+async function runConfig(
+  client: SiftHttpClient,
+  config: EvalConfig,
+  queries: readonly BeirQuery[],
+  options: HarnessOptions,
+  qrels: ReadonlyMap<string, Qrels>,
+  progress: Progress,
+): Promise<RunOutcome> {
+  // Warm-up on texts that are not in the measured set (the words of a query in reverse order), so no
+  // cache of query embeddings or rerank scores favours the measured queries.
+  for (const query of queries.slice(0, options.warmup)) {
+    await client.search(query.text.split(/\s+/).reverse().join(" "), options.k, config.settings);
+  }
+  const ranked = new Map<string, string[]>();
+  const latenciesMs: number[] = [];
+  let degraded = 0;
+  let firstWarning: string | undefined;
+  const step = progress.step(config.name, queries.length);
+  const started = performance.now();
+  for (const [i, query] of queries.entries()) {
+    const outcome = await client.search(query.text, options.k, config.settings);
+    latenciesMs.push(outcome.latencyMs);
+    if (outcome.degraded.length > 0) {
+      degraded++;
+      firstWarning ??= `degraded ${outcome.degraded.join(",")}: ${outcome.warnings.join("; ")}`;
+    }
+    ranked.set(query.id, [...new Set(outcome.documentIds)]);
+    step.update(i + 1, `p50 ${percentile(latenciesMs, 50).toFixed(0)} ms`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const metrics = meanFor(ranked, queries, qrels);
+  step.done(
+    `nDCG@10 ${metrics["ndcg@10"].toFixed(4)}, p50 ${percentile(latenciesMs, 50).toFixed(1)} ms` +
+      (degraded > 0 ? `, ${degraded} DEGRADED (${firstWarning})` : ""),
+  );
+  return { ranked, latenciesMs, seconds, degraded };
+}
+
+function perQuery(
+  ranked: ReadonlyMap<string, string[]>,
+  queries: readonly BeirQuery[],
+  qrels: ReadonlyMap<string, Qrels>,
+): Record<string, number[]> {
+  return Object.fromEntries(
+    queries.map((q) => {
+      const m = evaluateQuery(ranked.get(q.id) ?? [], qrels.get(q.id) ?? new Map());
+      return [q.id, metricNames.map((name) => round(m[name]))];
+    }),
+  );
+}
+
+function meanFor(
+  ranked: ReadonlyMap<string, string[]>,
+  queries: readonly BeirQuery[],
+  qrels: ReadonlyMap<string, Qrels>,
+): QueryMetrics {
+  return meanMetrics(queries.map((q) => evaluateQuery(ranked.get(q.id) ?? [], qrels.get(q.id) ?? new Map())));
+}
+
+function latencySummary(samples: readonly number[]): LatencySummary {
+  return {
+    p50: round(percentile(samples, 50), 3),
+    p95: round(percentile(samples, 95), 3),
+    p99: round(percentile(samples, 99), 3),
+  };
+}
+
+const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function waitUntilReady(service: ServiceProcess, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${service.url}/readyz`);
+      if (response.ok) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = message(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(
+    `the service did not become ready in ${timeoutMs / 1000} s: ${last}\n${service.stderrTail()}`,
+  );
+}
