@@ -18,6 +18,34 @@ describe("answer adapter", () => {
     expect(outcome.passages).toHaveLength(1);
   });
 
+  it("reads @sift/answer's AnswerResult: outcome, evidence.sufficient, passages with spans", () => {
+    const answered = adaptAnswerResponse({
+      text: "Yes [1].",
+      passages: [
+        { n: 1, chunkId: 3, documentId: "d9", title: null, text: "…", charStart: 10, charEnd: 90, score: 1 },
+      ],
+      citations: [
+        { source: 1, chunkId: 3, documentId: "d9", title: null, charStart: 10, charEnd: 90, occurrences: 1 },
+      ],
+      removedCitations: [],
+      outcome: "answered",
+      evidence: { sufficient: true, reason: "at-or-above-threshold" },
+      degraded: ["rerank"],
+    });
+    expect(answered.noEvidence).toBe(false);
+    expect(answered.passages?.[0]?.chunkId).toBe(3);
+    expect(answered.degraded).toEqual(["rerank"]);
+    const none = adaptAnswerResponse({
+      text: "Not enough evidence.",
+      passages: [],
+      citations: [],
+      outcome: "no-evidence",
+      evidence: { sufficient: false, reason: "below-threshold" },
+    });
+    expect(none.noEvidence).toBe(true);
+    expect(adaptAnswerResponse({ text: "x", evidence: { sufficient: false } }).noEvidence).toBe(true);
+  });
+
   it("accepts the nested and decision spellings and leaves passages undefined when absent", () => {
     const outcome = adaptAnswerResponse({
       answer: { text: "I found nothing.", citations: [] },

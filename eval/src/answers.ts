@@ -41,8 +41,9 @@ const citationSchema = z.object(span).passthrough();
 /**
  * THE ADAPTER: reads a non-streaming answer response into `AnswerOutcome`. The answer route's exact shape
  * is owned by @sift/answer; this is the one place to adjust when it changes. Tolerant of a few spellings:
- * the text as `answer` (string or `{text}`) or `text`; the decision as `noEvidence`, `evidence.noEvidence`
- * or `decision: "no-evidence"`; the given passages as `passages`, `evidence.passages` or `context`.
+ * the text as `text` (@sift/answer's `AnswerResult`) or `answer` (string or `{text}`); the decision as
+ * `outcome: "no-evidence"` or `evidence.sufficient: false` (AnswerResult), `noEvidence`, or
+ * `decision: "no-evidence"`; the given passages as `passages` (AnswerResult), `evidence.passages` or `context`.
  */
 export function adaptAnswerResponse(body: unknown): AnswerOutcome {
   const root = z.record(z.string(), z.unknown()).parse(body);
@@ -66,7 +67,9 @@ export function adaptAnswerResponse(body: unknown): AnswerOutcome {
     evidence.noEvidence === true ||
     pick("decision") === "no-evidence" ||
     evidence.decision === "no-evidence" ||
-    pick("status") === "no-evidence";
+    pick("status") === "no-evidence" ||
+    pick("outcome") === "no-evidence" ||
+    evidence.sufficient === false;
   const citations = z.array(citationSchema).default([]).parse(pick("citations"));
   const removed = pick("removedCitations");
   const passagesRaw = pick("passages") ?? evidence.passages ?? pick("context");
