@@ -57,6 +57,23 @@ describe("the CI gate", () => {
     expect(failures).toContain("answers citation validity 90.0 % (floor 100.0 %)");
   });
 
+  it("a refused required configuration fails unless the thresholds allow it, with the reason", () => {
+    const report = fixtureReport();
+    delete report.configs["hybrid+rerank"];
+    report.unavailable = { "hybrid+rerank": "503: no reranker is configured" };
+    expect(checkGate(report, thresholds()).failures).toEqual([
+      "configuration hybrid+rerank was not measured: the service refused it (503: no reranker is configured)",
+    ]);
+    const allowed = checkGate(
+      report,
+      thresholds({ allowUnavailable: { "hybrid+rerank": "no reranker on PyPI" } }),
+    );
+    expect(allowed.failures).toEqual([]);
+    expect(allowed.warnings).toEqual([
+      "configuration hybrid+rerank was not measured: 503: no reranker is configured (allowed: no reranker on PyPI)",
+    ]);
+  });
+
   it("does not compare runs measured on different query sets against the baseline, and says so", () => {
     const baseline = fixtureReport();
     const report = fixtureReport();

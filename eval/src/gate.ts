@@ -11,6 +11,11 @@ export const thresholdsSchema = z.strictObject({
   split: z.string(),
   /** Configurations a report must contain. */
   requiredConfigs: z.array(z.string()),
+  /**
+   * Required configurations that may be reported unavailable (the service refused them, e.g. no reranker in
+   * the model store) with a warning instead of a failure. Each entry says why it is allowed.
+   */
+  allowUnavailable: z.record(z.string(), z.string()).default({}),
   /** Largest allowed drop of a metric against the committed baseline (absolute, e.g. 0.01). */
   baselineTolerance: z.number().min(0),
   /** Floors per configuration (or peer, under `peers`) and metric. */
@@ -54,7 +59,14 @@ export function checkGate(report: EvalReport, thresholds: Thresholds, baseline?:
     );
   }
   for (const name of thresholds.requiredConfigs) {
-    if (report.configs[name] === undefined) fail(`configuration ${name} is missing from the report`);
+    if (report.configs[name] !== undefined) continue;
+    const refused = report.unavailable?.[name];
+    const allowed = thresholds.allowUnavailable[name];
+    if (refused !== undefined && allowed !== undefined) {
+      result.warnings.push(`configuration ${name} was not measured: ${refused} (allowed: ${allowed})`);
+    } else if (refused !== undefined) {
+      fail(`configuration ${name} was not measured: the service refused it (${refused})`);
+    } else fail(`configuration ${name} is missing from the report`);
   }
   const check = (
     kind: string,

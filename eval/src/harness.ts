@@ -5,7 +5,7 @@ import { type AnswerMetrics, evaluateAnswers } from "./answers";
 import { type BeirQuery, loadBeirQueries } from "./beir";
 import type { EvalConfig } from "./configs";
 import { type BeirDocument, corpusFingerprint, readBeirCorpus } from "./dataset";
-import { deleteCollection, listCollections, SiftHttpClient } from "./http-client";
+import { deleteCollection, HttpStatusError, listCollections, SiftHttpClient } from "./http-client";
 import { runSiftCli } from "./indexer-process";
 import {
   evaluateQuery,
@@ -103,6 +103,7 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
 
   // 2. The real service on the same data dir, every configuration over HTTP.
   const runs = new Map<string, RunOutcome>();
+  const unavailable: Record<string, string> = {};
   let answers: (AnswerMetrics & { subset: string; generator: string }) | undefined;
   const service = await startServiceProcess({
     ...options.serviceEnv,
@@ -128,6 +129,11 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
       try {
         runs.set(config.name, await runConfig(client, config, subset, options, qrels, progress));
       } catch (error) {
+        if (error instanceof ConfigUnavailable) {
+          unavailable[config.name] = error.message;
+          progress.note(`eval: ${config.name} UNAVAILABLE on this service: ${error.message}`);
+          continue;
+        }
         failures[config.name] = `${message(error)}\n${service.stderrTail().slice(-2000)}`;
         progress.note(`eval: ${config.name} FAILED: ${message(error)}`);
       }
@@ -232,6 +238,7 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
     configs,
     peers,
     ...(answers === undefined ? {} : { answers }),
+    ...(Object.keys(unavailable).length === 0 ? {} : { unavailable }),
     baseline,
     perQuery: {
       metrics: [...metricNames],
@@ -269,6 +276,16 @@ async function runConfig(
   qrels: ReadonlyMap<string, Qrels>,
   progress: Progress,
 ): Promise<RunOutcome> {
+  // The service refuses a configuration it cannot run (no reranker, no embedding model) on the first
+  // request, with 503 (unavailable) or 400 naming the field: that is "unavailable", not a failure.
+  try {
+    await client.search(queries[0]?.text ?? "warm-up", options.k, config.settings);
+  } catch (error) {
+    if (error instanceof HttpStatusError && (error.status === 503 || error.status === 400)) {
+      throw new ConfigUnavailable(`${error.status}: ${describeError(error.body)}`);
+    }
+    throw error;
+  }
   // Warm-up on texts that are not in the measured set (the words of a query in reverse order), so no
   // cache of query embeddings or rerank scores favours the measured queries.
   for (const query of queries.slice(0, options.warmup)) {
@@ -329,6 +346,21 @@ function latencySummary(samples: readonly number[]): LatencySummary {
 }
 
 const round = (x: number, digits = 6) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+class ConfigUnavailable extends Error {}
+
+/** The service's error message from its JSON error body, else the body. */
+function describeError(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as {
+      error?: { message?: string; fields?: Array<{ path: string; message: string }> };
+    };
+    const fields = (parsed.error?.fields ?? []).map((f) => `${f.path}: ${f.message}`).join("; ");
+    return [parsed.error?.message, fields].filter((t) => t !== undefined && t !== "").join(" — ") || body;
+  } catch {
+    return body.slice(0, 500);
+  }
+}
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

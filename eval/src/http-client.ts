@@ -19,6 +19,17 @@ const searchResponseSchema = z.object({
   warnings: z.array(z.string()).default([]),
 });
 
+/** A non-2xx answer from the service. */
+export class HttpStatusError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
+    super(`${what} answered ${status}: ${body.slice(0, 2000)}`);
+  }
+}
+
 export interface SearchOutcome {
   documentIds: string[];
   degraded: string[];
@@ -46,7 +57,7 @@ export class SiftHttpClient {
     });
     const text = await response.text();
     const latencyMs = performance.now() - started;
-    if (!response.ok) throw new Error(`POST /search answered ${response.status}: ${text.slice(0, 2000)}`);
+    if (!response.ok) throw new HttpStatusError(response.status, text, "POST /search");
     const body = searchResponseSchema.parse(JSON.parse(text));
     return {
       documentIds: body.hits.map((h) => h.documentId),
@@ -66,7 +77,7 @@ export class SiftHttpClient {
     });
     const text = await response.text();
     const latencyMs = performance.now() - started;
-    if (!response.ok) throw new Error(`POST /answer answered ${response.status}: ${text.slice(0, 2000)}`);
+    if (!response.ok) throw new HttpStatusError(response.status, text, "POST /answer");
     return { body: JSON.parse(text) as unknown, latencyMs };
   }
 

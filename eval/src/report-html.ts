@@ -86,6 +86,12 @@ ${report.machine.cpus} × ${escapeHtml(report.machine.cpuModel)}, Node ${escapeH
 Configurations are measured through the HTTP API; peers (orange) in their own process.</p>
 <table id="summary"><thead><tr><th>run</th>${metricNames.map((m) => `<th>${m}</th>`).join("")}<th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>q/s</th><th>queries</th></tr></thead>
 <tbody>${summaryRows}</tbody></table>
+${Object.entries(report.unavailable ?? {})
+  .map(
+    ([name, reason]) =>
+      `<p class="unavailable"><strong>${escapeHtml(name)}: not measured</strong>, the service refused it (${escapeHtml(reason)}).</p>`,
+  )
+  .join("\n")}
 <div class="charts">
 ${charts}
 ${latency}

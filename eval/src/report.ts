@@ -44,6 +44,8 @@ export interface EvalReport {
   configs: Record<string, ConfigResult>;
   peers: Record<string, PeerResult>;
   answers?: AnswerMetrics & { subset: string; generator: string };
+  /** Configurations the service refused to run (e.g. no reranker in the model store): name → its reason. */
+  unavailable?: Record<string, string>;
   /** The configuration the per-query wins/losses compare against. */
   baseline: string;
   perQuery: {
@@ -158,6 +160,9 @@ export function renderMarkdown(report: EvalReport): string {
   for (const [name, r] of notes) {
     if (r.subset !== undefined) lines.push(`- ${name}: measured on ${r.subset}.`);
     if (r.degradedQueries > 0) lines.push(`- ${name}: **${r.degradedQueries} responses were degraded**.`);
+  }
+  for (const [name, reason] of Object.entries(report.unavailable ?? {})) {
+    lines.push(`- **${name}: not measured, the service refused it** (${reason}).`);
   }
   for (const [name, p] of Object.entries(report.peers)) lines.push(`- peer ${name}: ${p.description}.`);
   lines.push("", `## Per query, nDCG@10 against \`${report.baseline}\``, "");
