@@ -13,7 +13,7 @@ import { DenseIndexManager, type DenseSyncResult, passageText } from "@sift/dens
 import { type RunIngestionOptions, runIngestion } from "@sift/ingest";
 import { LexicalIndexManager } from "@sift/lexical";
 import { type EmbeddingCostEstimate, estimateEmbeddingCost, withEmbeddingCache } from "@sift/models";
-import { type FusionOverrides, Searcher } from "@sift/retrieval";
+import { type FusionOverrides, type RerankOptions, Searcher } from "@sift/retrieval";
 import { type Analyzer, createAnalyzer } from "@sift/text";
 import { openUsearchIndex } from "@sift/vector";
 
@@ -42,6 +42,8 @@ export interface EngineOptions {
    */
   openVectorIndex?: ((collectionId: number, directory: string) => Promise<VectorIndex>) | undefined;
   fusion?: FusionOverrides | undefined;
+  /** The rerank stage (a reranker, candidate cap, time budget, blend); without it rerank requests are refused. */
+  rerank?: RerankOptions | undefined;
   /** A leg slower than this is abandoned and reported in `degraded`. */
   legTimeoutMs?: number | undefined;
   /** Texts per embedding call during ingestion and reindexing. Default 64. */
@@ -112,6 +114,7 @@ export class Engine {
       analyzer: this.analyzer,
       dense: embedder === undefined ? undefined : { embedder, vectors: (id) => this.vectorsForSearch(id) },
       fusion: options.fusion,
+      rerank: options.rerank,
       legTimeoutMs: options.legTimeoutMs,
     });
     this.indexes = {
@@ -249,6 +252,7 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.options.rerank?.reranker.close?.();
     await this.dense?.close();
     await this.lexical.close();
   }

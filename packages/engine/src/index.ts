@@ -1,9 +1,13 @@
 export { type DenseStatus, Engine, type EngineIngestOptions, type EngineOptions } from "./engine";
 export {
   createEmbedder,
+  createRerankStage,
   defaultManifestPath,
   defaultModelStore,
   type EmbeddingSettings,
   embeddingEnvSchema,
   embeddingSettingsFromEnv,
+  type RerankSettings,
+  rerankEnvSchema,
+  rerankSettingsFromEnv,
 } from "./models";

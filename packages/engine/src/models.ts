@@ -2,14 +2,19 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Embedder, Logger } from "@sift/core";
+import type { Embedder, Logger, Reranker } from "@sift/core";
 import {
+  createHttpReranker,
   createOpenAICompatibleEmbedder,
   createTransformersEmbedder,
+  createTransformersReranker,
   loadModelProfiles,
   ModelNotFoundError,
   type OnnxDtype,
+  type RerankApi,
+  withRerankCache,
 } from "@sift/models";
+import type { RerankBlend, RerankOptions } from "@sift/retrieval";
 import { z } from "zod";
 
 /** Which embedding model the engine uses; parsed from the environment by the wiring. */
@@ -134,5 +139,125 @@ export function embeddingSettingsFromEnv(
     manifestPath,
     dtype: env.SIFT_EMBEDDING_DTYPE ?? "fp32",
     threads: env.SIFT_EMBEDDING_THREADS,
+  };
+}
+
+/** Which reranker the engine uses and how; parsed from the environment by the wiring. */
+export type RerankSettings =
+  | { kind: "none" }
+  | ((
+      | {
+          kind: "local";
+          /** Manifest key or model id; undefined: the manifest's default reranker. */
+          model: string | undefined;
+          modelStore: string;
+          manifestPath: string;
+          threads?: number | undefined;
+        }
+      | {
+          kind: "http";
+          /** Server root: TEI's `POST {url}/rerank`, vLLM's `POST {url}/v1/rerank`. */
+          url: string;
+          api: RerankApi;
+          remoteModel?: string | undefined;
+          apiKey?: string | undefined;
+        }
+    ) & {
+      candidates?: number | undefined;
+      timeoutMs?: number | undefined;
+      blend?: RerankBlend | undefined;
+    });
+
+/**
+ * Builds the configured rerank stage (with an in-memory score cache keyed by model, query and passage).
+ * A reranker named explicitly must be present; the manifest's default, when absent from the store (or when
+ * the manifest names none), leaves reranking off with a warning.
+ */
+export async function createRerankStage(
+  settings: RerankSettings,
+  logger: Logger,
+): Promise<RerankOptions | undefined> {
+  if (settings.kind === "none") return undefined;
+  let reranker: Reranker;
+  if (settings.kind === "http") {
+    reranker = createHttpReranker({
+      url: settings.url,
+      api: settings.api,
+      ...(settings.remoteModel === undefined ? {} : { model: settings.remoteModel }),
+      ...(settings.apiKey === undefined ? {} : { apiKey: settings.apiKey }),
+    });
+  } else {
+    const profiles = await loadModelProfiles(settings.manifestPath);
+    if (settings.model === undefined && profiles.defaultReranker === null) {
+      logger.warn("no reranker: the model manifest names no default one; reranking is off");
+      return undefined;
+    }
+    const entry = profiles.resolveRerankerProfile(settings.model);
+    const directory = path.join(settings.modelStore, entry.profile.id);
+    const weights = entry.dtypes.fp32;
+    if (weights === undefined || !existsSync(path.join(directory, weights))) {
+      const error = new ModelNotFoundError(directory, `missing ${weights ?? "fp32 weights"}`);
+      if (settings.model !== undefined) throw error;
+      logger.warn("no reranker: reranking is off", { reason: error.message });
+      return undefined;
+    }
+    const local = createTransformersReranker({
+      modelStore: settings.modelStore,
+      profile: entry.profile,
+      ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+    });
+    await local.load();
+    reranker = local;
+  }
+  return {
+    reranker: withRerankCache(reranker, { maxEntries: 50_000 }),
+    candidates: settings.candidates,
+    timeoutMs: settings.timeoutMs,
+    blend: settings.blend,
+  };
+}
+
+/** The environment variables of the reranker, shared by the service and the eval harness. */
+export const rerankEnvSchema = z.object({
+  SIFT_RERANK_MODEL: optional(z.string()),
+  SIFT_RERANK_URL: optional(z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL")),
+  SIFT_RERANK_API: optional(z.enum(["tei", "vllm"])),
+  SIFT_RERANK_REMOTE_MODEL: optional(z.string()),
+  SIFT_RERANK_API_KEY: optional(z.string()),
+  SIFT_RERANK_CANDIDATES: optional(z.coerce.number().int().min(1).max(1000)),
+  SIFT_RERANK_TIMEOUT_MS: optional(z.coerce.number().int().min(1).max(600_000)),
+  SIFT_RERANK_BLEND: optional(z.enum(["none", "rrf", "minmax"])),
+});
+
+/** Rerank settings from already-validated variables (see `rerankEnvSchema`); `SIFT_RERANK_MODEL=none` turns it off. */
+export function rerankSettingsFromEnv(
+  env: z.output<typeof rerankEnvSchema> & {
+    SIFT_MODEL_STORE?: string | undefined;
+    SIFT_MODEL_MANIFEST?: string | undefined;
+  },
+  cwd: string,
+): RerankSettings {
+  if (env.SIFT_RERANK_MODEL === "none") return { kind: "none" };
+  const stage = {
+    candidates: env.SIFT_RERANK_CANDIDATES,
+    timeoutMs: env.SIFT_RERANK_TIMEOUT_MS,
+    blend: env.SIFT_RERANK_BLEND,
+  };
+  if (env.SIFT_RERANK_URL !== undefined) {
+    return {
+      kind: "http",
+      url: env.SIFT_RERANK_URL,
+      api: env.SIFT_RERANK_API ?? "tei",
+      remoteModel: env.SIFT_RERANK_REMOTE_MODEL,
+      apiKey: env.SIFT_RERANK_API_KEY,
+      ...stage,
+    };
+  }
+  return {
+    kind: "local",
+    model: env.SIFT_RERANK_MODEL,
+    modelStore: path.resolve(cwd, env.SIFT_MODEL_STORE ?? defaultModelStore),
+    manifestPath: path.resolve(cwd, env.SIFT_MODEL_MANIFEST ?? defaultManifestPath),
+    ...stage,
   };
 }

@@ -1,5 +1,10 @@
 import path from "node:path";
-import { embeddingEnvSchema, embeddingSettingsFromEnv } from "@sift/engine";
+import {
+  embeddingEnvSchema,
+  embeddingSettingsFromEnv,
+  rerankEnvSchema,
+  rerankSettingsFromEnv,
+} from "@sift/engine";
 import { z } from "zod";
 
 const boolean = z
@@ -30,6 +35,7 @@ export const configSchema = z
     SIFT_LEG_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5000),
   })
   .extend(embeddingEnvSchema.shape)
+  .extend(rerankEnvSchema.shape)
   .transform((env) => ({
     host: env.HOST,
     port: env.PORT,
@@ -44,6 +50,7 @@ export const configSchema = z
     indexRefreshMs: env.SIFT_INDEX_REFRESH_MS,
     legTimeoutMs: env.SIFT_LEG_TIMEOUT_MS,
     embedding: embeddingSettingsFromEnv(env, process.cwd()),
+    rerank: rerankSettingsFromEnv(env, process.cwd()),
   }));
 
 export type ServiceConfig = z.output<typeof configSchema>;

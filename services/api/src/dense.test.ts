@@ -1,4 +1,4 @@
-import type { Embedder, EmbeddingModelProfile } from "@sift/core";
+import type { Embedder, EmbeddingModelProfile, Reranker } from "@sift/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApp } from "./test-support";
 
@@ -87,5 +87,57 @@ describe("the API with an embedding model", () => {
     expect(res.body.hits.map((h: { documentId: string }) => h.documentId)).not.toContain("comet");
     info = await t.call("GET", "/v1/collections/notes");
     expect(info.body.indexes.dense.vectors).toBe(2);
+  });
+});
+
+describe("search with a reranker", () => {
+  // A deterministic reranker double: scores passages by how often they mention "bees".
+  const reranker: Reranker = {
+    id: "test/bee-counter",
+    async score(_query, passages) {
+      return passages.map((p) => (p.toLowerCase().match(/bees?/g) ?? []).length);
+    },
+  };
+  let t: Awaited<ReturnType<typeof createTestApp>>;
+  beforeEach(async () => {
+    t = await createTestApp({ rerank: { reranker, candidates: 10 } });
+    await t.call("PUT", "/v1/collections/notes");
+    await t.call("POST", "/v1/collections/notes/documents", {
+      documents: [
+        { id: "garden", title: "Garden", text: "Flowers in the garden attract insects; one bee visits." },
+        { id: "hive", title: "Hive", text: "Bees build the hive; bees dance; a bee guards the flowers." },
+      ],
+    });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it("reorders by the reranker when asked, and explains the rerank", async () => {
+    const plain = await t.call("POST", "/v1/collections/notes/search", { query: "garden flowers", k: 2 });
+    expect(plain.body.hits[0].documentId).toBe("garden");
+    expect(plain.body.hits[0].rerank).toBeUndefined();
+    const reranked = await t.call("POST", "/v1/collections/notes/search", {
+      query: "garden flowers",
+      k: 2,
+      rerank: true,
+    });
+    expect(reranked.status).toBe(200);
+    expect(reranked.body.degraded).toEqual([]);
+    expect(reranked.body.hits.map((h: { documentId: string }) => h.documentId)).toEqual(["hive", "garden"]);
+    expect(reranked.body.hits[0].rerank).toMatchObject({ rank: 1, score: 3, firstStageRank: 2 });
+    expect(reranked.body.rerank).toMatchObject({ reranker: "test/bee-counter", reranked: 2 });
+  });
+
+  it("a service without a reranker refuses rerank with a 400 naming the field", async () => {
+    const bare = await createTestApp();
+    try {
+      await bare.call("PUT", "/v1/collections/x");
+      const res = await bare.call("POST", "/v1/collections/x/search", { query: "q", rerank: true });
+      expect(res.status).toBe(400);
+      expect(res.body.error.fields[0].path).toBe("rerank");
+    } finally {
+      await bare.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import type { DocumentStore, Logger } from "@sift/core";
-import { createEmbedder, Engine } from "@sift/engine";
+import { createEmbedder, createRerankStage, Engine } from "@sift/engine";
 import { readSource } from "@sift/ingest";
 import { openStore } from "@sift/store";
 import { createApp } from "./app";
@@ -34,17 +34,20 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     if (interrupted > 0)
       logger.warn("marked jobs left running by a stopped process as interrupted", { interrupted });
     const embedder = await createEmbedder(config.embedding, logger);
+    const rerank = await createRerankStage(config.rerank, logger);
     const running = new Engine({
       store,
       dataDir: config.dataDir,
       logger,
       embedder,
+      rerank,
       legTimeoutMs: config.legTimeoutMs,
     });
     engine = running;
     logger.info("retrieval", {
       embeddingModel: embedder?.profile.id ?? null,
       modes: embedder === undefined ? ["bm25"] : ["bm25", "dense", "hybrid"],
+      reranker: rerank?.reranker.id ?? null,
     });
 
     let sampleIngested = false;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Embedder, silentLogger } from "@sift/core";
 import { Engine } from "@sift/engine";
+import type { RerankOptions } from "@sift/retrieval";
 import { openStore } from "@sift/store";
 import { createApp } from "./app";
 
@@ -10,11 +11,13 @@ import { createApp } from "./app";
  * An app over a real in-memory PGlite store and real indexes in a temp dir: BM25 always, vectors (usearch)
  * when an embedder is given.
  */
-export async function createTestApp(options: { maxBodyBytes?: number; embedder?: Embedder } = {}) {
+export async function createTestApp(
+  options: { maxBodyBytes?: number; embedder?: Embedder; rerank?: RerankOptions } = {},
+) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "sift-api-"));
   const store = await openStore({ driver: "pglite", dataDir: "memory://" });
   await store.migrate();
-  const engine = new Engine({ store, dataDir, embedder: options.embedder });
+  const engine = new Engine({ store, dataDir, embedder: options.embedder, rerank: options.rerank });
   const app = createApp({
     store,
     engine,

@@ -20,6 +20,8 @@ export const searchRequestSchema = z.strictObject({
       candidates: z.number().int().min(1).max(1000).optional(),
     })
     .optional(),
+  /** Rerank the top candidates with the service's reranker (default false: a cross-encoder costs time). */
+  rerank: z.boolean().default(false),
 });
 
 export function searchRoute(deps: AppDependencies) {
@@ -33,6 +35,11 @@ export function searchRoute(deps: AppDependencies) {
     if (mode !== "bm25" && !searcher.denseAvailable) {
       throw new ValidationError("dense retrieval is not configured on this service", [
         { path: "mode", message: `'${mode}' needs an embedding model; this service has none (use 'bm25')` },
+      ]);
+    }
+    if (body.rerank && !searcher.rerankAvailable) {
+      throw new ValidationError("reranking is not configured on this service", [
+        { path: "rerank", message: "this service has no reranker (see SIFT_RERANK_MODEL)" },
       ]);
     }
     // Picks up writes made by other processes (e.g. the CLI against the same Postgres).
@@ -49,6 +56,7 @@ export function searchRoute(deps: AppDependencies) {
         ...fusion,
         ...(weights === undefined ? {} : { weights: { bm25: weights.bm25 ?? 1, dense: weights.dense ?? 1 } }),
       },
+      rerank: body.rerank,
       signal: c.req.raw.signal,
     });
     return c.json({ query: body.query, collection: collection.name, ...result });
