@@ -216,7 +216,10 @@ class Assembler:
             log(f"exporting {model['id']}/{f['dest']} to ONNX (opset {derive.get('opset', 17)}) ...")
             t0 = time.monotonic()
             env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONHASHSEED="0")
-            cmd = [str(python), str(script), str(src), str(produced), str(derive.get("opset", 17))]
+            head = derive.get("head", "feature-extraction")
+            if head not in ("feature-extraction", "sequence-classification"):
+                raise AssembleError(f"{f['dest']}: unknown export head {head!r}")
+            cmd = [str(python), str(script), str(src), str(produced), str(derive.get("opset", 17)), head]
             proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env)
             if proc.returncode != 0 or not produced.exists():
                 tail = (proc.stderr or proc.stdout).strip().splitlines()[-8:]
@@ -351,11 +354,21 @@ def link_or_copy(src: Path, dst: Path) -> None:
 EXPORT_SCRIPT = r"""
 import sys
 import torch
-from transformers import AutoModel
+from transformers import AutoModel, AutoModelForSequenceClassification
 
 src, out, opset = sys.argv[1], sys.argv[2], int(sys.argv[3])
+# feature-extraction: an encoder (embedder), output last_hidden_state.
+# sequence-classification: a cross-encoder (reranker), output logits [batch, num_labels].
+head = sys.argv[4] if len(sys.argv) > 4 else "feature-extraction"
 torch.manual_seed(0)
-base = AutoModel.from_pretrained(src, attn_implementation="eager").eval()
+if head == "feature-extraction":
+    base = AutoModel.from_pretrained(src, attn_implementation="eager").eval()
+    output = "last_hidden_state"
+else:
+    base = AutoModelForSequenceClassification.from_pretrained(src, attn_implementation="eager").eval()
+    output = "logits"
+# BERT-style models take token types; RoBERTa/XLM-R ones (a single token type) do not.
+with_types = getattr(base.config, "type_vocab_size", 2) > 1
 
 
 class Encoder(torch.nn.Module):
@@ -364,22 +377,39 @@ class Encoder(torch.nn.Module):
         self.b = b
 
     def forward(self, input_ids, attention_mask, token_type_ids):
-        return self.b(
-            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-        ).last_hidden_state
+        return getattr(
+            self.b(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids), output
+        )
 
 
-m = Encoder(base).eval()
+class EncoderWithoutTypes(torch.nn.Module):
+    def __init__(self, b):
+        super().__init__()
+        self.b = b
+
+    def forward(self, input_ids, attention_mask):
+        return getattr(self.b(input_ids=input_ids, attention_mask=attention_mask), output)
+
+
 ids = torch.tensor([[101, 7592, 2088, 102]])
-names = ["input_ids", "attention_mask", "token_type_ids"]
+if with_types:
+    m = Encoder(base).eval()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    args = (ids, torch.ones_like(ids), torch.zeros_like(ids))
+else:
+    m = EncoderWithoutTypes(base).eval()
+    names = ["input_ids", "attention_mask"]
+    args = (ids, torch.ones_like(ids))
+dynamic = {n: {0: "batch_size", 1: "sequence_length"} for n in names}
+dynamic[output] = {0: "batch_size", 1: "sequence_length"} if output == "last_hidden_state" else {0: "batch_size"}
 torch.onnx.export(
     m,
-    (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+    args,
     out,
     dynamo=False,
     input_names=names,
-    output_names=["last_hidden_state"],
-    dynamic_axes={n: {0: "batch_size", 1: "sequence_length"} for n in names + ["last_hidden_state"]},
+    output_names=[output],
+    dynamic_axes=dynamic,
     opset_version=opset,
     do_constant_folding=True,
 )
