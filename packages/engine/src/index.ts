@@ -1,5 +1,11 @@
 export { type DenseStatus, Engine, type EngineIngestOptions, type EngineOptions } from "./engine";
 export {
+  createGenerator,
+  type GeneratorSettings,
+  generatorEnvSchema,
+  generatorSettingsFromEnv,
+} from "./generation";
+export {
   createEmbedder,
   createRerankStage,
   defaultManifestPath,

@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import type { AppDependencies, AppEnv } from "./context";
 import { errorResponse } from "./http-errors";
+import { answerRoute } from "./routes/answer-route";
 import { collectionsRoutes } from "./routes/collections-routes";
 import { documentsRoutes } from "./routes/documents-routes";
 import { jobsRoutes } from "./routes/jobs-routes";
@@ -53,6 +54,7 @@ export function createApp(deps: AppDependencies) {
   app.route("/v1/collections", documentsRoutes(deps));
   app.route("/v1/collections", jobsRoutes(deps));
   app.route("/v1/collections", searchRoute(deps));
+  if (deps.answer !== undefined) app.route("/v1/collections", answerRoute({ ...deps, answer: deps.answer }));
 
   app.notFound((c) =>
     c.json(

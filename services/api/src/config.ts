@@ -1,11 +1,19 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   embeddingEnvSchema,
   embeddingSettingsFromEnv,
+  generatorEnvSchema,
+  generatorSettingsFromEnv,
   rerankEnvSchema,
   rerankSettingsFromEnv,
 } from "@sift/engine";
 import { z } from "zod";
+
+/** The evidence threshold learned on the eval set (`pnpm eval:calibrate`), committed with the code. */
+export const defaultCalibrationPath = fileURLToPath(
+  new URL("../../../infra/calibration/evidence.json", import.meta.url),
+);
 
 const boolean = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
@@ -36,6 +44,14 @@ export const configSchema = z
   })
   .extend(embeddingEnvSchema.shape)
   .extend(rerankEnvSchema.shape)
+  .extend(generatorEnvSchema.shape)
+  .extend({
+    SIFT_ANSWER_CANDIDATES: z.coerce.number().int().min(1).max(100).default(20),
+    SIFT_ANSWER_CONTEXT_TOKENS: z.coerce.number().int().min(64).max(100_000).default(1500),
+    SIFT_ANSWER_MAX_TOKENS: z.coerce.number().int().min(1).max(4096).default(256),
+    SIFT_ANSWER_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(120_000),
+    SIFT_ANSWER_CALIBRATION: z.string().min(1).optional(),
+  })
   .transform((env) => ({
     host: env.HOST,
     port: env.PORT,
@@ -51,6 +67,14 @@ export const configSchema = z
     legTimeoutMs: env.SIFT_LEG_TIMEOUT_MS,
     embedding: embeddingSettingsFromEnv(env, process.cwd()),
     rerank: rerankSettingsFromEnv(env, process.cwd()),
+    generator: generatorSettingsFromEnv(env, process.cwd()),
+    answer: {
+      candidates: env.SIFT_ANSWER_CANDIDATES,
+      contextTokens: env.SIFT_ANSWER_CONTEXT_TOKENS,
+      maxTokens: env.SIFT_ANSWER_MAX_TOKENS,
+      timeoutMs: env.SIFT_ANSWER_TIMEOUT_MS,
+      calibrationPath: path.resolve(env.SIFT_ANSWER_CALIBRATION ?? defaultCalibrationPath),
+    },
   }));
 
 export type ServiceConfig = z.output<typeof configSchema>;

@@ -1,3 +1,4 @@
+import type { EvidencePolicy, Generator } from "@sift/answer";
 import type { Collection, DocumentStore, Logger } from "@sift/core";
 import { NotFoundError, ValidationError } from "@sift/core";
 import type { Engine } from "@sift/engine";
@@ -5,11 +6,27 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { toFieldIssues } from "./http-errors";
 
+/** What the answer route needs beyond the search dependencies (built by the entrypoint). */
+export interface AnswerDependencies {
+  generator: Generator;
+  /** Answers when `generator` fails before writing anything (extractive: no model needed). */
+  fallback: Generator;
+  evidence: EvidencePolicy;
+  /** Passages retrieved (and reranked) before packing. */
+  candidates: number;
+  contextTokens: number;
+  maxTokens: number;
+  /** The whole answer (retrieval to last token); past it generation is cancelled and the answer ends. */
+  timeoutMs: number;
+}
+
 /** Everything the routes need, constructed by the entrypoint (or a test) and passed in explicitly. */
 export interface AppDependencies {
   store: DocumentStore;
   /** Indexes (BM25, vectors) and the searcher over them. */
   engine: Engine;
+  /** The answer route's generator and settings; without them `…/answer` is not served. */
+  answer?: AnswerDependencies | undefined;
   logger: Logger;
   maxBodyBytes: number;
   /** How stale (ms) a collection's in-memory index may be before a search re-checks the store. */

@@ -1,7 +1,9 @@
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
+import { createExtractiveGenerator, type EvidencePolicy } from "@sift/answer";
 import type { DocumentStore, Logger } from "@sift/core";
-import { createEmbedder, createRerankStage, Engine } from "@sift/engine";
+import { createEmbedder, createGenerator, createRerankStage, Engine } from "@sift/engine";
 import { readSource } from "@sift/ingest";
 import { openStore } from "@sift/store";
 import { createApp } from "./app";
@@ -67,10 +69,23 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       sampleIngested = true;
     }
 
+    const generator = await createGenerator(config.generator, logger);
+    const evidence = await loadEvidencePolicy(config.answer.calibrationPath, rerank?.reranker.id, logger);
+    logger.info("answers", { generator: generator.id, kind: generator.kind, evidence });
+
     let loaded = false;
     const app = createApp({
       store,
       engine: running,
+      answer: {
+        generator,
+        fallback: createExtractiveGenerator(),
+        evidence,
+        candidates: config.answer.candidates,
+        contextTokens: config.answer.contextTokens,
+        maxTokens: config.answer.maxTokens,
+        timeoutMs: config.answer.timeoutMs,
+      },
       logger,
       maxBodyBytes: config.maxBodyBytes,
       indexRefreshMs: config.indexRefreshMs,
@@ -105,6 +120,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       sampleIngested,
       async close() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        if ("dispose" in generator && typeof generator.dispose === "function") await generator.dispose();
         await running.close();
         await store.close();
       },
@@ -114,4 +130,37 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     await store.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The evidence threshold from the calibration file written by `pnpm eval:calibrate`. It applies to the
+ * score kind it was learned on (reranker scores of one model); for other scores the answer is generated
+ * and its evidence decision says the threshold did not apply. Without a file, every answer is generated.
+ */
+export async function loadEvidencePolicy(
+  file: string,
+  rerankerId: string | undefined,
+  logger: Logger,
+): Promise<EvidencePolicy> {
+  let parsed: { threshold?: unknown; scoreKind?: unknown; reranker?: unknown };
+  try {
+    parsed = JSON.parse(await readFile(file, "utf8")) as typeof parsed;
+  } catch (error) {
+    logger.warn("no evidence calibration: every question is answered", {
+      file,
+      reason: (error as Error).message,
+    });
+    return { threshold: Number.NEGATIVE_INFINITY };
+  }
+  if (typeof parsed.threshold !== "number" || typeof parsed.scoreKind !== "string") {
+    throw new Error(`evidence calibration ${file} lacks a numeric 'threshold' and a 'scoreKind'`);
+  }
+  if (parsed.scoreKind === "rerank" && parsed.reranker !== rerankerId) {
+    logger.warn("the evidence threshold was calibrated for another reranker; it is not applied", {
+      calibratedFor: parsed.reranker,
+      reranker: rerankerId ?? null,
+    });
+    return { threshold: parsed.threshold, scoreKind: `rerank@${String(parsed.reranker)}` };
+  }
+  return { threshold: parsed.threshold, scoreKind: parsed.scoreKind };
 }

@@ -1,18 +1,26 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { createExtractiveGenerator } from "@sift/answer";
 import { type Embedder, silentLogger } from "@sift/core";
 import { Engine } from "@sift/engine";
 import type { RerankOptions } from "@sift/retrieval";
 import { openStore } from "@sift/store";
 import { createApp } from "./app";
+import type { AnswerDependencies } from "./context";
 
 /**
  * An app over a real in-memory PGlite store and real indexes in a temp dir: BM25 always, vectors (usearch)
  * when an embedder is given.
  */
 export async function createTestApp(
-  options: { maxBodyBytes?: number; embedder?: Embedder; rerank?: RerankOptions } = {},
+  options: {
+    maxBodyBytes?: number;
+    embedder?: Embedder;
+    rerank?: RerankOptions;
+    /** Overrides of the answer settings; default: the extractive generator, every question answered. */
+    answer?: Partial<AnswerDependencies>;
+  } = {},
 ) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "sift-api-"));
   const store = await openStore({ driver: "pglite", dataDir: "memory://" });
@@ -21,6 +29,16 @@ export async function createTestApp(
   const app = createApp({
     store,
     engine,
+    answer: {
+      generator: createExtractiveGenerator(),
+      fallback: createExtractiveGenerator(),
+      evidence: { threshold: Number.NEGATIVE_INFINITY },
+      candidates: 10,
+      contextTokens: 1000,
+      maxTokens: 128,
+      timeoutMs: 30_000,
+      ...options.answer,
+    },
     logger: silentLogger,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     indexRefreshMs: 0,

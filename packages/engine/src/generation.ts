@@ -1,0 +1,162 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import {
+  createExtractiveGenerator,
+  createLlamaCppGenerator,
+  createOpenAICompatibleGenerator,
+  type Generator,
+} from "@sift/answer";
+import { type Logger, NotFoundError } from "@sift/core";
+import { assembleCommand } from "@sift/models";
+import { z } from "zod";
+import { defaultManifestPath, defaultModelStore } from "./models";
+
+/** Which generator writes answers; parsed from the environment by the wiring. */
+export type GeneratorSettings =
+  | { kind: "extractive" }
+  | {
+      /** `auto`: the local model when the store holds it, else extractive (with a warning). */
+      kind: "local" | "auto";
+      /** Manifest key or id of a GGUF generator; undefined: the manifest's default generator. */
+      model: string | undefined;
+      /** A GGUF file to use instead of a manifest entry. */
+      modelPath: string | undefined;
+      modelStore: string;
+      manifestPath: string;
+      threads?: number | undefined;
+    }
+  | {
+      kind: "openai";
+      url: string;
+      remoteModel: string;
+      apiKey?: string | undefined;
+    };
+
+const manifestSchema = z.object({
+  defaults: z.object({ generator: z.string().nullable().optional() }),
+  models: z.record(
+    z.string(),
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      profile: z.object({ file: z.string().optional() }).loose(),
+    }),
+  ),
+});
+
+/** The GGUF file of a manifest generator (by key or id; undefined: the default), or why there is none. */
+async function manifestGguf(settings: {
+  model: string | undefined;
+  modelStore: string;
+  manifestPath: string;
+}): Promise<{ file: string; key: string } | { missing: string }> {
+  const manifest = manifestSchema.parse(JSON.parse(await readFile(settings.manifestPath, "utf8")));
+  const wanted = settings.model ?? manifest.defaults.generator ?? undefined;
+  if (wanted === undefined) return { missing: "the model manifest names no default generator" };
+  const entry = Object.entries(manifest.models).find(
+    ([key, m]) => m.kind === "generator" && (key === wanted || m.id === wanted),
+  );
+  if (entry === undefined) {
+    const known = Object.entries(manifest.models)
+      .filter(([, m]) => m.kind === "generator")
+      .map(([key]) => key);
+    throw new NotFoundError(
+      "generator model",
+      wanted,
+      `unknown generator '${wanted}'; the manifest has: ${known.join(", ") || "none"}`,
+    );
+  }
+  const [key, model] = entry;
+  const file = path.join(settings.modelStore, model.id, model.profile.file ?? "model.gguf");
+  return existsSync(file)
+    ? { file, key }
+    : { missing: `${file} is missing; build it with \`${assembleCommand} --only ${key}\`` };
+}
+
+/**
+ * Builds the answer generator. `extractive` needs no model; `local` must find its GGUF (else it throws);
+ * `auto` takes the local model when present and otherwise answers extractively, saying so in the log.
+ */
+export async function createGenerator(settings: GeneratorSettings, logger: Logger): Promise<Generator> {
+  if (settings.kind === "extractive") return createExtractiveGenerator();
+  if (settings.kind === "openai") {
+    return createOpenAICompatibleGenerator({
+      baseUrl: settings.url,
+      model: settings.remoteModel,
+      ...(settings.apiKey === undefined ? {} : { apiKey: settings.apiKey }),
+    });
+  }
+  let file: string;
+  if (settings.modelPath !== undefined) {
+    if (!existsSync(settings.modelPath)) {
+      throw new NotFoundError("generator model", settings.modelPath, `no GGUF file at ${settings.modelPath}`);
+    }
+    file = settings.modelPath;
+  } else {
+    const found = await manifestGguf(settings);
+    if ("missing" in found) {
+      if (settings.kind === "local") {
+        throw new NotFoundError("generator model", settings.model ?? "default", found.missing);
+      }
+      logger.warn("no local generator model: answers are extractive", { reason: found.missing });
+      return createExtractiveGenerator();
+    }
+    file = found.file;
+  }
+  const generator = createLlamaCppGenerator({
+    modelPath: file,
+    ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+  });
+  const info = await generator.load();
+  logger.info("local generator loaded", { file, ...info });
+  return generator;
+}
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
+/** The environment variables of the answer generator. */
+export const generatorEnvSchema = z.object({
+  SIFT_GENERATOR: optional(z.enum(["auto", "local", "openai", "extractive"])),
+  SIFT_GENERATOR_MODEL: optional(z.string()),
+  SIFT_GENERATOR_MODEL_PATH: optional(z.string()),
+  SIFT_GENERATOR_THREADS: optional(z.coerce.number().int().min(1).max(256)),
+  SIFT_GENERATOR_URL: optional(z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL")),
+  SIFT_GENERATOR_API_KEY: optional(z.string()),
+});
+
+export function generatorSettingsFromEnv(
+  env: z.output<typeof generatorEnvSchema> & {
+    SIFT_MODEL_STORE?: string | undefined;
+    SIFT_MODEL_MANIFEST?: string | undefined;
+  },
+  cwd: string,
+): GeneratorSettings {
+  const kind = env.SIFT_GENERATOR ?? (env.SIFT_GENERATOR_URL === undefined ? "auto" : "openai");
+  if (kind === "extractive") return { kind };
+  if (kind === "openai") {
+    if (env.SIFT_GENERATOR_URL === undefined || env.SIFT_GENERATOR_MODEL === undefined) {
+      throw new Error(
+        "invalid configuration:\n  SIFT_GENERATOR_URL: SIFT_GENERATOR=openai needs SIFT_GENERATOR_URL and SIFT_GENERATOR_MODEL (the server's name for the model)",
+      );
+    }
+    return {
+      kind,
+      url: env.SIFT_GENERATOR_URL,
+      remoteModel: env.SIFT_GENERATOR_MODEL,
+      apiKey: env.SIFT_GENERATOR_API_KEY,
+    };
+  }
+  return {
+    kind,
+    model: env.SIFT_GENERATOR_MODEL,
+    modelPath:
+      env.SIFT_GENERATOR_MODEL_PATH === undefined
+        ? undefined
+        : path.resolve(cwd, env.SIFT_GENERATOR_MODEL_PATH),
+    modelStore: path.resolve(cwd, env.SIFT_MODEL_STORE ?? defaultModelStore),
+    manifestPath: path.resolve(cwd, env.SIFT_MODEL_MANIFEST ?? defaultManifestPath),
+    threads: env.SIFT_GENERATOR_THREADS,
+  };
+}
