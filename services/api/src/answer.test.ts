@@ -53,6 +53,7 @@ function scriptedGenerator(script: { slow?: boolean; aborted?: { value: boolean 
 }
 
 /** Parses a Server-Sent Events body into (event, data) pairs. */
+// biome-ignore lint/suspicious/noExplicitAny: test assertions walk the JSON payloads freely
 function parseSse(text: string): Array<{ event: string; data: any }> {
   return text
     .split("\n\n")
