@@ -98,6 +98,8 @@ export interface AnswerMetrics {
   citationSupport: number;
   /** Share of answers with evidence that carry at least one supported citation. */
   answersSupported: number;
+  /** Share of answers with evidence that carry no citation at all. */
+  uncitedAnswers: number;
   /** Citations the service itself removed during verification (summed). */
   removedCitations: number;
   degradedAnswers: number;
@@ -192,6 +194,7 @@ export async function evaluateAnswers(
       citationValidity: citations === 0 ? 0 : records.reduce((s, r) => s + r.valid, 0) / citations,
       citationSupport: citations === 0 ? 0 : records.reduce((s, r) => s + r.supported, 0) / citations,
       answersSupported: mean(withEvidence.map((r) => (r.supported > 0 ? 1 : 0))),
+      uncitedAnswers: mean(withEvidence.map((r) => (r.citations === 0 ? 1 : 0))),
       removedCitations,
       degradedAnswers,
       latency_ms: {

@@ -28,6 +28,7 @@ export const thresholdsSchema = z.strictObject({
       citationSupport: z.number().min(0).max(1).optional(),
       answersSupported: z.number().min(0).max(1).optional(),
       maxNoEvidenceRate: z.number().min(0).max(1).optional(),
+      maxUncitedAnswers: z.number().min(0).max(1).optional(),
     })
     .optional(),
   /** Responses naming a degraded leg that a configuration may have (default 0). */
@@ -111,6 +112,11 @@ export function checkGate(report: EvalReport, thresholds: Thresholds, baseline?:
       floor("citation validity", a.citationValidity, t.citationValidity);
       floor("citation support", a.citationSupport, t.citationSupport);
       floor("answers with a supported citation", a.answersSupported, t.answersSupported);
+      if (t.maxUncitedAnswers !== undefined) {
+        const text = `answers without citations ${(100 * a.uncitedAnswers).toFixed(1)} % (at most ${(100 * t.maxUncitedAnswers).toFixed(1)} %)`;
+        if (a.uncitedAnswers > t.maxUncitedAnswers) fail(text);
+        else pass(text);
+      }
       if (t.maxNoEvidenceRate !== undefined) {
         const text = `answers no-evidence rate ${(100 * a.noEvidenceRate).toFixed(1)} % (at most ${(100 * t.maxNoEvidenceRate).toFixed(1)} %)`;
         if (a.noEvidenceRate > t.maxNoEvidenceRate) fail(text);

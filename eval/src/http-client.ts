@@ -87,10 +87,10 @@ export class SiftHttpClient {
     if (response.status === 404) return undefined;
     if (!response.ok) throw new Error(`GET document ${documentId} answered ${response.status}`);
     const body = z
-      .object({ text: z.string() })
+      .object({ document: z.object({ text: z.string() }).passthrough() })
       .passthrough()
       .parse(await response.json());
-    return body.text;
+    return body.document.text;
   }
 }
 

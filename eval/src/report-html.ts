@@ -61,8 +61,8 @@ export function renderHtml(report: EvalReport): string {
     report.answers === undefined
       ? ""
       : `<h2>Answers</h2><p>${escapeHtml(report.answers.subset)}; generator ${escapeHtml(report.answers.generator)}.</p>
-<table id="answers"><thead><tr><th>questions</th><th>no-evidence rate</th><th>citations</th><th>citation validity</th><th>citation support</th><th>answers with a supported citation</th><th>removed by the verifier</th><th>p50 ms</th><th>p95 ms</th></tr></thead>
-<tbody><tr><td>${report.answers.questions}</td><td>${percent(report.answers.noEvidenceRate)}</td><td>${report.answers.citations}</td><td>${percent(report.answers.citationValidity)}</td><td>${percent(report.answers.citationSupport)}</td><td>${percent(report.answers.answersSupported)}</td><td>${report.answers.removedCitations}</td><td>${report.answers.latency_ms.p50.toFixed(1)}</td><td>${report.answers.latency_ms.p95.toFixed(1)}</td></tr></tbody></table>`;
+<table id="answers"><thead><tr><th>questions</th><th>no-evidence rate</th><th>citations</th><th>citation validity</th><th>citation support</th><th>answers with a supported citation</th><th>answers without citations</th><th>removed by the verifier</th><th>p50 ms</th><th>p95 ms</th></tr></thead>
+<tbody><tr><td>${report.answers.questions}</td><td>${percent(report.answers.noEvidenceRate)}</td><td>${report.answers.citations}</td><td>${percent(report.answers.citationValidity)}</td><td>${percent(report.answers.citationSupport)}</td><td>${percent(report.answers.answersSupported)}</td><td>${percent(report.answers.uncitedAnswers)}</td><td>${report.answers.removedCitations}</td><td>${report.answers.latency_ms.p50.toFixed(1)}</td><td>${report.answers.latency_ms.p95.toFixed(1)}</td></tr></tbody></table>`;
   const crossCheck =
     report.crossCheck === undefined
       ? ""

@@ -71,6 +71,7 @@ export function fixtureReport(): EvalReport {
       citationValidity: 1,
       citationSupport: 0.75,
       answersSupported: 10 / 11,
+      uncitedAnswers: 1 / 11,
       removedCitations: 1,
       degradedAnswers: 0,
       latency_ms: latency(100),

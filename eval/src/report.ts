@@ -174,9 +174,9 @@ export function renderMarkdown(report: EvalReport): string {
       "",
       `## Answers (${a.subset}, generator ${a.generator})`,
       "",
-      "| questions | no-evidence rate | citations | citation validity | citation support | answers with a supported citation | removed by the verifier | p50 ms | p95 ms |",
-      "|---|---|---|---|---|---|---|---|---|",
-      `| ${a.questions} | ${pct(a.noEvidenceRate)} | ${a.citations} | ${pct(a.citationValidity)} | ${pct(a.citationSupport)} | ${pct(a.answersSupported)} | ${a.removedCitations} | ${f1(a.latency_ms.p50)} | ${f1(a.latency_ms.p95)} |`,
+      "| questions | no-evidence rate | citations | citation validity | citation support | answers with a supported citation | answers without citations | removed by the verifier | p50 ms | p95 ms |",
+      "|---|---|---|---|---|---|---|---|---|---|",
+      `| ${a.questions} | ${pct(a.noEvidenceRate)} | ${a.citations} | ${pct(a.citationValidity)} | ${pct(a.citationSupport)} | ${pct(a.answersSupported)} | ${pct(a.uncitedAnswers)} | ${a.removedCitations} | ${f1(a.latency_ms.p50)} | ${f1(a.latency_ms.p95)} |`,
     );
     if (!a.passagesListed) {
       lines.push(
