@@ -22,7 +22,7 @@ import type { ConfigResult, EvalReport, LatencySummary, PeerResult } from "./rep
 import { type ServiceProcess, startServiceProcess } from "./service-process";
 import { compareWithPytrecEval, rankedToScored, type ScoredRun } from "./trec-check";
 
-export const peerNames = ["minisearch", "bm25s"] as const;
+export const peerNames = ["bm25s", "minisearch"] as const;
 export type PeerName = (typeof peerNames)[number];
 
 export interface HarnessOptions {
