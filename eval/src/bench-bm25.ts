@@ -152,7 +152,7 @@ try {
       });
     }
   } finally {
-    service.stop();
+    await service.stop();
   }
 } finally {
   await store.close().catch(() => {});

@@ -142,7 +142,7 @@ try {
 
 const progress = createProgress(process.stderr);
 const outDir = path.resolve(values.out);
-const { report, failures } = await runEvaluation(
+const evaluation = runEvaluation(
   {
     datasetDir: values.dataset,
     split: values.split,
@@ -166,7 +166,12 @@ const { report, failures } = await runEvaluation(
     python,
   },
   progress,
-);
+).catch((error: unknown) => {
+  // A failure before any measurement (dataset, ingest, service start): no report to write.
+  process.stderr.write(`eval: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
+const { report, failures } = await evaluation;
 await mkdir(outDir, { recursive: true });
 const markdown = renderMarkdown(report);
 await writeFile(path.join(outDir, "report.json"), serializeReport(report));
