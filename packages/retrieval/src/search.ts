@@ -36,7 +36,11 @@ export interface RerankOptions {
   candidates?: number | undefined;
   /** Budget for the reranker call; past it the first-stage order stands and `rerank` is degraded. Default 2,000 ms. */
   timeoutMs?: number | undefined;
-  /** Default `none`. */
+  /**
+   * Default `none`: hit scores stay the reranker's raw, thresholdable scores (the answer stage calibrates
+   * its evidence threshold on them). With a reranker weaker than hybrid retrieval on a domain, `rrf` is the
+   * robust choice (rank-only, no calibration); `packages/models/bench/rerank-scifact.ts` measures all three.
+   */
   blend?: RerankBlend | undefined;
   /** k of the `rrf` blend. Default 60. */
   rrfK?: number | undefined;
