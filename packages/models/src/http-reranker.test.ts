@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { UpstreamError } from "@sift/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createHttpReranker, type HttpRerankerOptions } from "./http-reranker";
+import { rerankerContract } from "./test-support";
 
 /** Deterministic relevance for the test servers: how many query words the passage contains. */
 const overlap = (query: string, passage: string) => {
@@ -118,6 +119,8 @@ for (const api of ["tei", "vllm"] as const) {
       served.script.length = 0;
       served.received.length = 0;
     });
+
+    rerankerContract(() => reranker({ batchSize: 2 }));
 
     it("returns one score per passage in input order although the server sorts by score", async () => {
       const scores = await reranker({ apiKey: "secret" }).score(query, passages);

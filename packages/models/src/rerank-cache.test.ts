@@ -1,6 +1,7 @@
 import type { Reranker } from "@sift/core";
 import { describe, expect, it } from "vitest";
 import { withRerankCache } from "./rerank-cache";
+import { rerankerContract } from "./test-support";
 
 /** Scores by passage length (a stand-in model of our own interface) and records every call. */
 function countingReranker(id = "fake:length") {
@@ -16,6 +17,8 @@ function countingReranker(id = "fake:length") {
 }
 
 describe("withRerankCache", () => {
+  rerankerContract(() => withRerankCache(countingReranker().reranker, { maxEntries: 3 }));
+
   it("scores only the passages it has not seen for this query, in one call, in input order", async () => {
     const { reranker, calls } = countingReranker();
     const cached = withRerankCache(reranker, { maxEntries: 100 });

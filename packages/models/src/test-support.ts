@@ -3,7 +3,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, it } from "vitest";
+import type { Reranker } from "@sift/core";
+import { describe, expect, it } from "vitest";
 import { loadModelProfiles } from "./model-profiles";
 import { assembleCommand } from "./transformers-embedder";
 
@@ -104,4 +105,39 @@ export function layOutPairProbe(store: string): string {
     join(target, "onnx", "model.onnx"),
   );
   return "sift-test/pair-probe";
+}
+
+/**
+ * The Reranker contract (see `@sift/core` rerank.ts), as `it` blocks for a describe that has a reranker:
+ * one finite score per passage in input order (a batch scores each passage as it would alone), equal
+ * passages score equally, no passages cost nothing, and an aborted signal rejects with its reason.
+ */
+export function rerankerContract(get: () => Reranker): void {
+  const query = "does vitamin d prevent fractures";
+  const passages = [
+    "vitamin d supplements and fracture risk in older adults",
+    "the stock market closed lower",
+    "fractures",
+    "vitamin d supplements and fracture risk in older adults",
+    "a much longer passage about bone density, calcium intake, vitamin d levels and the risk of hip fracture",
+  ];
+  it("contract: one finite score per passage, in input order, as each would score alone", async () => {
+    const reranker = get();
+    expect(reranker.id).toMatch(/\S/);
+    const together = await reranker.score(query, passages);
+    expect(together).toHaveLength(passages.length);
+    expect(together.every(Number.isFinite)).toBe(true);
+    expect(together[3]).toBeCloseTo(together[0]!, 4);
+    for (const [i, passage] of passages.entries()) {
+      const [alone] = await reranker.score(query, [passage]);
+      expect(alone).toBeCloseTo(together[i]!, 4);
+    }
+  });
+  it("contract: no passages resolve to [] and an aborted signal rejects with its reason", async () => {
+    const reranker = get();
+    expect(await reranker.score(query, [])).toEqual([]);
+    await expect(
+      reranker.score(query, passages, AbortSignal.abort(new Error("caller stopped"))),
+    ).rejects.toThrow("caller stopped");
+  });
 }

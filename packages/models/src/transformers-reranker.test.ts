@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AutoTokenizer, type PreTrainedTokenizer, Tensor } from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { describeWithModels, describeWithReranker, layOutPairProbe, modelStore } from "./test-support";
+import {
+  describeWithModels,
+  describeWithReranker,
+  layOutPairProbe,
+  modelStore,
+  rerankerContract,
+} from "./test-support";
 import { ModelNotFoundError } from "./transformers-embedder";
 import { loadExclusively } from "./transformers-env";
 import {
@@ -61,6 +67,8 @@ describeWithModels("TransformersReranker plumbing (real BERT tokenizer, pair-pro
     rmSync(store, { recursive: true, force: true });
   });
 
+  rerankerContract(() => reranker);
+
   it("feeds each (query, passage) pair with its token types and maps scores back to input order", async () => {
     const query = "do vaccines work";
     const passages = [
@@ -114,6 +122,8 @@ describeWithReranker("TransformersReranker with the manifest's cross-encoder (re
     await reranker.load();
   });
   afterAll(() => reranker?.close());
+
+  rerankerContract(() => reranker);
 
   it("ranks the passage that answers the query above unrelated ones", async () => {
     const query = "How many people live in Berlin?";
