@@ -1,4 +1,4 @@
-import { UnavailableError } from "@sift/core";
+import { UnavailableError, UpstreamError } from "@sift/core";
 import { afterAll, describe, expect, it } from "vitest";
 import type { GeneratorEvent } from "./generator";
 import { createLlamaCppGenerator, type LlamaCppGenerator } from "./llama-cpp-generator";
@@ -120,6 +120,44 @@ describe.skipIf(missing !== undefined)(
       ]);
       expect(a.text).toBe(b.text);
       expect(a.done.finishReason).toBe("length");
+    });
+
+    it("refuses a prompt that does not fit the context instead of truncating it", async () => {
+      const small = createLlamaCppGenerator({
+        modelPath: localGenerationModelPath,
+        threads: 2,
+        contextSize: 64,
+      });
+      try {
+        const failure = await run(small, {
+          ...fewShot,
+          prompt: fewShot.prompt.repeat(8),
+          maxTokens: 4,
+        }).catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(UpstreamError);
+        expect((failure as Error).message).toMatch(
+          /^prompt of \d+ tokens plus maxTokens 4 exceeds the local model's context of \d+ tokens$/,
+        );
+        // The turn was released: the next request runs.
+        const next = await run(small, { system: "", prompt: "The sky is", maxTokens: 2 });
+        expect(next.done.usage.completionTokens).toBe(2);
+      } finally {
+        await small.dispose();
+      }
+    });
+
+    it("runs the chat-session path when asked to (the gemma3 chat wrapper, even on this base model)", async () => {
+      const chat = createLlamaCppGenerator({ modelPath: localGenerationModelPath, threads: 2, mode: "chat" });
+      try {
+        expect(await chat.load()).toMatchObject({ mode: "chat", hasChatTemplate: false });
+        const { deltas, done } = await run(chat, { ...fewShot, maxTokens: 8 });
+        expect(deltas.length).toBeGreaterThan(0);
+        expect(done.usage.completionTokens).toBeLessThanOrEqual(8);
+        expect(done.usage.promptTokens).toBeGreaterThan(30);
+        expect(["length", "stop"]).toContain(done.finishReason);
+      } finally {
+        await chat.dispose();
+      }
     });
 
     it("ends a request cancelled while waiting for its turn without decoding", async () => {

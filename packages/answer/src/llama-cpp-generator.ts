@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { UnavailableError } from "@sift/core";
+import { SiftError, UnavailableError, UpstreamError } from "@sift/core";
 import {
   getLlama,
   type Llama,
@@ -96,7 +96,10 @@ class Turns {
  * no state leaks between answers. Temperature 0 (the default) decodes greedily.
  *
  * Cancellation stops decoding at the next token (the stream ends `cancelled`); breaking out of the
- * iteration does the same. A missing model file or a failed load is an `UnavailableError`.
+ * iteration does the same. A missing model file or a failed load is an `UnavailableError`. A prompt whose
+ * tokens plus `maxTokens` exceed the context is refused with an `UpstreamError` before decoding (left to
+ * itself node-llama-cpp would drop the start of the prompt); a failure while decoding is an `UpstreamError`
+ * with node-llama-cpp's error as `cause`. Size `contextSize` for the prompt plus `maxTokens`.
  */
 export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): LlamaCppGenerator {
   const threads = options.threads ?? 2;
@@ -167,6 +170,16 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
       return;
     }
 
+    // node-llama-cpp would silently drop the start of a prompt that does not fit (the sources!): refuse instead.
+    const promptLength = loaded.model.tokenize(`${request.system}\n\n${request.prompt}`).length;
+    if (promptLength + request.maxTokens > loaded.info.contextSize) {
+      release();
+      throw new UpstreamError(
+        `prompt of ${promptLength} tokens plus maxTokens ${request.maxTokens} exceeds the local model's ` +
+          `context of ${loaded.info.contextSize} tokens`,
+        `local:${options.modelPath}`,
+      );
+    }
     const controller = new AbortController();
     const onAbort = () => controller.abort(request.signal?.reason);
     request.signal?.addEventListener("abort", onAbort, { once: true });
@@ -213,7 +226,18 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
         promptTokens = sequence.tokenMeter.diff(before).usedInputTokens;
       })().then(
         () => queue.close(),
-        (error: unknown) => queue.fail(error),
+        (error: unknown) =>
+          queue.fail(
+            SiftError.is(error)
+              ? error
+              : new UpstreamError(
+                  `local generation failed: ${(error as Error).message}`,
+                  `local:${options.modelPath}`,
+                  {
+                    cause: error,
+                  },
+                ),
+          ),
       );
 
       for await (const text of queue) {
