@@ -40,6 +40,7 @@ const usage = `Usage: pnpm eval --dataset DIR --split SPLIT --out DIR [options]
   --rerank-model KEY     SIFT_RERANK_MODEL; default: the environment's, else the service's default
   --generator NAME       SIFT_GENERATOR: extractive (default), local or openai
   --keep-collection      leave the eval collection in the data dir (default: deleted after the run)
+  --lock-wait SECONDS    wait this long for a data dir held by another eval run; default 1200
   --gate                 then hold the report to eval/thresholds.json and the committed baseline
   --thresholds FILE      with --gate; default eval/thresholds.json
   --gate-baseline FILE   with --gate; default eval/baseline/scifact-test.json
@@ -73,6 +74,7 @@ function parse() {
       "rerank-model": { type: "string" },
       generator: { type: "string" },
       "keep-collection": { type: "boolean", default: false },
+      "lock-wait": { type: "string", default: "1200" },
       gate: { type: "boolean", default: false },
       thresholds: { type: "string", default: path.join(evalDir, "thresholds.json") },
       "gate-baseline": { type: "string", default: path.join(evalDir, "baseline", "scifact-test.json") },
@@ -163,6 +165,7 @@ const evaluation = runEvaluation(
       generator,
     },
     keepCollection: values["keep-collection"],
+    lockWaitSeconds: count("lock-wait", values["lock-wait"], 0),
     python,
   },
   progress,

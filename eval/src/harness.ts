@@ -48,6 +48,8 @@ export interface HarnessOptions {
   /** Names for the report (what the environment above resolves to). */
   modelNames: { embedding: string; rerank: string; generator: string };
   keepCollection: boolean;
+  /** How long to wait for a data dir held by another process before failing (seconds; default 0). */
+  lockWaitSeconds?: number | undefined;
   /** The eval venv's python (pytrec_eval cross-check, bm25s peer); undefined skips both. */
   python?: string | undefined;
 }
@@ -79,18 +81,31 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
     options.dataDir ?? path.join(options.cacheDir, `${dataset}-${await corpusFingerprint(datasetDir)}`);
   await mkdir(dataDir, { recursive: true });
   const collection = `eval-${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}-${process.pid}`;
+  const ingestOnce = () =>
+    runSiftCli(
+      ["ingest", datasetDir, "--collection", collection, "--format", "beir"],
+      { ...options.serviceEnv, SIFT_DATA_DIR: dataDir, SIFT_LOG_LEVEL: "info" },
+      (line) => progress.note(`  sift: ${line}`),
+    );
   progress.note(
     `eval: ${dataset} (${options.split}), ${queries.length} queries, ${options.configs.length} configurations; ` +
       `data dir ${dataDir}, collection ${collection}`,
   );
 
   // 1. Ingest through the real CLI into a fresh collection (the embedding cache makes a warm run fast).
-  const ingestStarted = performance.now();
-  const ingest = await runSiftCli(
-    ["ingest", datasetDir, "--collection", collection, "--format", "beir"],
-    { ...options.serviceEnv, SIFT_DATA_DIR: dataDir, SIFT_LOG_LEVEL: "info" },
-    (line) => progress.note(`  sift: ${line}`),
-  );
+  // Another process holding the data dir (another eval run: CI and a developer, or two checkouts) makes
+  // the CLI exit with 3; wait for it, up to `lockWaitSeconds`.
+  const waitStarted = performance.now();
+  let ingestStarted = performance.now();
+  let ingest = await ingestOnce();
+  while (ingest.code === 3 && (performance.now() - waitStarted) / 1000 < (options.lockWaitSeconds ?? 0)) {
+    progress.note(
+      `eval: the data dir ${dataDir} is in use by another process; waiting (up to ${options.lockWaitSeconds} s)`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    ingestStarted = performance.now();
+    ingest = await ingestOnce();
+  }
   const ingestSeconds = (performance.now() - ingestStarted) / 1000;
   if (ingest.code !== 0) {
     const hint =
@@ -105,13 +120,33 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
   const runs = new Map<string, RunOutcome>();
   const unavailable: Record<string, string> = {};
   let answers: (AnswerMetrics & { subset: string; generator: string }) | undefined;
-  const service = await startServiceProcess({
-    ...options.serviceEnv,
-    PORT: "0",
-    SIFT_DATA_DIR: dataDir,
-    SIFT_SAMPLE_CORPUS: "0",
-    SIFT_LOG_LEVEL: "warn",
-  });
+  const startService = () =>
+    startServiceProcess({
+      ...options.serviceEnv,
+      PORT: "0",
+      SIFT_DATA_DIR: dataDir,
+      SIFT_SAMPLE_CORPUS: "0",
+      SIFT_LOG_LEVEL: "warn",
+    });
+  let service: ServiceProcess | undefined;
+  const serviceWaitStarted = performance.now();
+  while (service === undefined) {
+    try {
+      service = await startService();
+    } catch (error) {
+      // Another eval run may have taken the data dir between our CLI's exit and the service's start.
+      if (
+        !/in use by/.test(message(error)) ||
+        (performance.now() - serviceWaitStarted) / 1000 >= (options.lockWaitSeconds ?? 0)
+      ) {
+        throw error;
+      }
+      progress.note(
+        `eval: the data dir ${dataDir} is in use by another process; waiting to start the service`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+    }
+  }
   try {
     await waitUntilReady(service);
     for (const stale of (await listCollections(service.url)).filter(
