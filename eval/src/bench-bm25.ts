@@ -136,6 +136,9 @@ try {
     PORT: "0",
     SIFT_SAMPLE_CORPUS: "false",
     SIFT_LOG_LEVEL: "warn",
+    // BM25 only: no embedding model to load (the default service would answer hybrid, degraded).
+    SIFT_EMBEDDING_MODEL: "none",
+    SIFT_RERANK_MODEL: "none",
     ...(storeUrl === undefined ? {} : { DATABASE_URL: storeUrl }),
   });
   try {
@@ -144,7 +147,7 @@ try {
         const response = await fetch(`${service.url}/v1/collections/bench/search`, {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ query, k }),
+          body: JSON.stringify({ query, k, mode: "bm25" }),
         });
         if (!response.ok) throw new Error(`search failed: ${response.status} ${await response.text()}`);
         const body = (await response.json()) as { hits: Array<{ documentId: string }> };
