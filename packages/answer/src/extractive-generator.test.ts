@@ -1,5 +1,5 @@
 import { ValidationError } from "@sift/core";
-import { createAnalyzer } from "@sift/text";
+import { createAnalyzer, estimateTokens } from "@sift/text";
 import { describe, expect, it } from "vitest";
 import { checkCitations } from "./citations";
 import { createExtractiveGenerator, extractiveLabel, rankSupportingSentences } from "./extractive-generator";
@@ -100,10 +100,32 @@ describe("ExtractiveGenerator", () => {
     ).toEqual(["[2]", "[1]"]);
   });
 
-  it("stops at maxTokens, whole lines at a time", async () => {
+  it("stops at maxTokens; a quote that does not fit is cut at a word, keeping its citation", async () => {
     const { text, done } = await collect(createExtractiveGenerator().generate(request({ maxTokens: 40 })));
-    expect(text.split("\n")).toHaveLength(2);
+    const lines = text.split("\n");
+    expect(lines[0]).toBe(extractiveLabel);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines.slice(1)) expect(line).toMatch(/^- ".+" \[\d+\]$/);
+    expect(estimateTokens(text)).toBeLessThanOrEqual(40);
     expect(done).toMatchObject({ finishReason: "length" });
+  });
+
+  it("quotes part of a sentence longer than the whole budget rather than nothing", async () => {
+    const long = `Gravity ${"pulls the ocean water toward the moon and ".repeat(30)}raises tides.`;
+    const { text } = await collect(
+      createExtractiveGenerator().generate(
+        request({
+          maxTokens: 60,
+          grounding: {
+            question: "what does gravity do to the ocean water?",
+            sources: [{ n: 1, text: long }],
+          },
+        }),
+      ),
+    );
+    const [, quoted] = text.split("\n");
+    expect(quoted).toMatch(/^- "Gravity pulls the ocean water .* …" \[1\]$/);
+    expect(estimateTokens(text)).toBeLessThanOrEqual(60);
   });
 
   it("says so when no sentence shares a term with the question", async () => {

@@ -103,25 +103,40 @@ export function createExtractiveGenerator(options: ExtractiveGeneratorOptions = 
       perSource.set(sentence.source, taken + 1);
       chosen.push(sentence);
     }
-    const lines =
+    const quote = (text: string, source: number) => `\n- "${text}" [${source}]`;
+    const lines: Array<{ text: string; quoted?: { text: string; source: number } }> =
       chosen.length === 0
-        ? [extractiveLabel, "None of the sources' sentences shares a term with the question."]
+        ? [
+            { text: extractiveLabel },
+            { text: "\nNone of the sources' sentences shares a term with the question." },
+          ]
         : [
-            extractiveLabel,
-            ...chosen.map(
-              (sentence) => `- "${sentence.text.replace(ownReference, "($1)")}" [${sentence.source}]`,
-            ),
+            { text: extractiveLabel },
+            ...chosen.map((sentence) => {
+              const text = sentence.text.replace(ownReference, "($1)");
+              return { text: quote(text, sentence.source), quoted: { text, source: sentence.source } };
+            }),
           ];
     let output = "";
     let tokens = 0;
     let finishReason: FinishReason = "stop";
-    for (const [index, line] of lines.entries()) {
+    for (const line of lines) {
       if (request.signal?.aborted) {
         finishReason = "cancelled";
         break;
       }
-      const text = index === 0 ? line : `\n${line}`;
-      const cost = estimateTokens(text);
+      let text = line.text;
+      let cost = estimateTokens(text);
+      if (tokens + cost > request.maxTokens && line.quoted !== undefined) {
+        // A sentence longer than what is left of the budget is quoted up to a word boundary, with an
+        // ellipsis, and keeps its citation (a cut quote still says where it comes from).
+        const words = line.quoted.text.split(/\s+/);
+        while (words.length > 3 && tokens + cost > request.maxTokens) {
+          words.splice(Math.max(3, Math.floor(words.length * 0.8)));
+          text = quote(`${words.join(" ")} …`, line.quoted.source);
+          cost = estimateTokens(text);
+        }
+      }
       if (tokens + cost > request.maxTokens) {
         finishReason = "length";
         break;
