@@ -195,6 +195,75 @@ describe("answer", () => {
     }
   });
 
+  describe("generator prompt hints", () => {
+    it("gives a local generator the compact prompt, fewer sources, a capped budget and its temperature", async () => {
+      const generator = {
+        ...scripted(["Vitamin D reduced hip fractures [1]."]),
+        kind: "local" as const,
+        promptHints: { maxPassages: 1, contextTokens: 200, temperature: 0.1 },
+      };
+      const result = await collectAnswer(answer(base({ generator, contextTokens: 5000 })));
+      const request = generator.requests[0]!;
+      expect(request.prompt.startsWith(`Question: ${question}`)).toBe(true);
+      expect(request.prompt.match(/<source-feedface /g)).toHaveLength(1);
+      expect(request.temperature).toBe(0.1);
+      expect(result.passages.map((p) => p.documentId)).toEqual(["doc-a"]);
+      expect(result.dropped).toEqual(
+        expect.arrayContaining([expect.objectContaining({ documentId: "doc-b", reason: "limit" })]),
+      );
+    });
+
+    it("keeps the full prompt and the request's settings for a served model, and lets the request override", async () => {
+      const served = scripted(["x [1]."]);
+      await collectAnswer(answer(base({ generator: served, temperature: 0.7 })));
+      expect(served.requests[0]!.prompt.startsWith("<sources-feedface>")).toBe(true);
+      expect(served.requests[0]!.temperature).toBe(0.7);
+      expect(served.requests[0]!.prompt.match(/<source-feedface /g)).toHaveLength(3);
+      const local = { ...scripted(["x [1]."]), kind: "local" as const };
+      await collectAnswer(answer(base({ generator: local, promptStyle: "full" })));
+      expect(local.requests[0]!.prompt.startsWith("<sources-feedface>")).toBe(true);
+    });
+  });
+
+  describe("inferred citations", () => {
+    it("attaches an uncited sentence to the one source it copies, apart from the model's citations", async () => {
+      const generator = scripted([
+        "Supplementation reduced hip fractures by 14% in women over 70. ",
+        "Calcium alone did not change fracture rates [2].",
+      ]);
+      const result = await collectAnswer(answer(base({ generator })));
+      // The model's own citation stays as written; the inferred one is listed apart and marked.
+      expect(result.citations).toEqual([expect.objectContaining({ source: 2, documentId: "doc-b" })]);
+      expect(result.citations[0]).not.toHaveProperty("inferred");
+      expect(result.inferredCitations).toEqual([
+        expect.objectContaining({ source: 1, documentId: "doc-a", inferred: true, occurrences: 1 }),
+      ]);
+      expect(result.inferredSentences).toEqual([expect.objectContaining({ sentence: 0, source: 1 })]);
+      // The text is what the model wrote: no marker was added, and the sentence still counts as uncited.
+      expect(result.text).toBe(
+        "Supplementation reduced hip fractures by 14% in women over 70. Calcium alone did not change fracture rates [2].",
+      );
+      expect(result.uncitedSentences).toBe(1);
+    });
+
+    it("infers nothing for text that matches no source, and nothing when turned off", async () => {
+      const unrelated = await collectAnswer(
+        answer(base({ generator: scripted(["The weather in Lisbon was sunny for most of the week."]) })),
+      );
+      expect(unrelated.inferredCitations).toEqual([]);
+      const off = await collectAnswer(
+        answer(
+          base({
+            generator: scripted(["Supplementation reduced hip fractures by 14% in women over 70."]),
+            inferCitations: false,
+          }),
+        ),
+      );
+      expect(off.inferredCitations).toEqual([]);
+      expect(off.uncitedSentences).toBe(1);
+    });
+  });
+
   describe("without enough evidence", () => {
     it("answers that there is not enough evidence without calling the generator", async () => {
       const generator = scripted(["should not run"]);

@@ -11,6 +11,11 @@ import {
 import { decideEvidence, type EvidenceDecision, type EvidencePolicy } from "./evidence";
 import type { FinishReason, Generator, GeneratorEvent, GeneratorKind, GeneratorUsage } from "./generator";
 import {
+  type InferCitationsOptions,
+  type InferredSentenceCitation,
+  inferCitations,
+} from "./inferred-citations";
+import {
   type DedupeOptions,
   type DroppedPassage,
   dedupePassages,
@@ -19,7 +24,7 @@ import {
   packPassages,
   rankPassages,
 } from "./passages";
-import { buildAnswerPrompt } from "./prompt";
+import { buildAnswerPrompt, type PromptStyle } from "./prompt";
 
 /** The text of the answer when the evidence is too weak to answer. */
 export const notEnoughEvidenceText =
@@ -47,8 +52,19 @@ export interface AnswerRequest {
   timings?: { retrievalMs?: number; rerankMs?: number };
   /** Legs that were already degraded upstream (e.g. "rerank"), passed through to `done`. */
   degraded?: readonly string[];
-  /** At most this many sources in the prompt; default 8. */
+  /**
+   * At most this many sources in the prompt; default the generator's `promptHints.maxPassages`, else 8.
+   * (`contextTokens` is likewise capped by `promptHints.contextTokens`, and `temperature` defaults to
+   * `promptHints.temperature`.)
+   */
   maxPassages?: number;
+  /** Default the generator's `promptHints.style`, else `compact` for local generators and `full` otherwise. */
+  promptStyle?: PromptStyle;
+  /**
+   * Post-hoc citations for sentences the model left uncited (`inferCitations`), reported apart as
+   * `inferredCitations`; default on. `false` turns it off; an object tunes it.
+   */
+  inferCitations?: boolean | InferCitationsOptions;
   dedupe?: DedupeOptions;
   /** Fixes the prompt's tag nonce (tests). */
   nonce?: string;
@@ -90,8 +106,13 @@ export type AnswerEvent =
       text: string;
     }
   | ({
-      /** After the text: the checked answer (see `checkCitations`). */
+      /**
+       * After the text: the checked answer (see `checkCitations`), plus citations inferred for uncited
+       * sentences (see `inferCitations`; empty when off or on the no-evidence path).
+       */
       type: "citations";
+      inferredCitations: Citation[];
+      inferredSentences: InferredSentenceCitation[];
     } & CitationCheck)
   | {
       type: "done";
@@ -113,8 +134,13 @@ export interface AnswerResult {
   text: string;
   passages: UsedPassage[];
   dropped: DroppedPassage[];
+  /** The citations the model wrote (checked). */
   citations: Citation[];
+  /** Citations attached afterwards to uncited sentences by lexical overlap, each `inferred: true`. */
+  inferredCitations: Citation[];
+  inferredSentences: InferredSentenceCitation[];
   sentences: CitedSentence[];
+  /** Sentences without a citation written by the model (inferred ones do not reduce it). */
   uncitedSentences: number;
   removedCitations: RemovedCitation[];
   malformedCitations: MalformedCitation[];
@@ -151,14 +177,19 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
   const degraded = [...(request.degraded ?? [])];
   const warnings: string[] = [];
   let evidence = decideEvidence(request.passages, request.evidence);
+  const hints = request.generator.promptHints ?? {};
+  const promptStyle: PromptStyle =
+    request.promptStyle ?? hints.style ?? (request.generator.kind === "local" ? "compact" : "full");
+  const contextTokens = Math.min(request.contextTokens, hints.contextTokens ?? Number.POSITIVE_INFINITY);
+  const temperature = request.temperature ?? hints.temperature;
 
   let packed: PackedPassage[] = [];
   let dropped: DroppedPassage[] = [];
   if (evidence.sufficient) {
     const deduped = dedupePassages(rankPassages(request.passages), request.dedupe);
     const packing = packPassages(deduped.kept, {
-      budgetTokens: request.contextTokens,
-      maxPassages: request.maxPassages ?? 8,
+      budgetTokens: contextTokens,
+      maxPassages: request.maxPassages ?? hints.maxPassages ?? 8,
     });
     packed = packing.packed;
     dropped = [...deduped.dropped, ...packing.dropped];
@@ -192,7 +223,12 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
   if (!evidence.sufficient) {
     yield { type: "retrieval", passages: [], dropped, evidence };
     yield { type: "delta", text: notEnoughEvidenceText };
-    yield { type: "citations", ...checkCitations(notEnoughEvidenceText, []) };
+    yield {
+      type: "citations",
+      ...checkCitations(notEnoughEvidenceText, []),
+      inferredCitations: [],
+      inferredSentences: [],
+    };
     yield {
       type: "done",
       outcome: "no-evidence",
@@ -207,11 +243,10 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
     return;
   }
 
-  const prompt = buildAnswerPrompt(
-    request.question,
-    packed,
-    request.nonce === undefined ? {} : { nonce: request.nonce },
-  );
+  const prompt = buildAnswerPrompt(request.question, packed, {
+    style: promptStyle,
+    ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
+  });
   if (evidence.reason === "threshold-not-applicable") {
     warnings.push(
       `the evidence threshold is calibrated for ${evidence.thresholdScoreKind} scores but the passages are ` +
@@ -233,7 +268,7 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
     stop: prompt.stop,
     grounding: { question: request.question, sources: packed.map(({ n, text }) => ({ n, text })) },
     ...(request.signal === undefined ? {} : { signal: request.signal }),
-    ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
+    ...(temperature === undefined ? {} : { temperature }),
   };
 
   let generator = request.generator;
@@ -273,7 +308,17 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
     yield { type: "delta", text: rest };
   }
   const check = checkCitations(raw, packed);
-  yield { type: "citations", ...check };
+  const inferOption = request.inferCitations ?? true;
+  const inferred =
+    inferOption === false
+      ? { citations: [], sentences: [] }
+      : inferCitations(check.sentences, packed, request.question, inferOption === true ? {} : inferOption);
+  yield {
+    type: "citations",
+    ...check,
+    inferredCitations: inferred.citations,
+    inferredSentences: inferred.sentences,
+  };
   const done = finished?.type === "done" ? finished : undefined;
   yield {
     type: "done",
@@ -306,6 +351,8 @@ export async function collectAnswer(events: AsyncIterable<AnswerEvent>): Promise
     passages: retrieval.passages,
     dropped: retrieval.dropped,
     citations: citations.citations,
+    inferredCitations: citations.inferredCitations,
+    inferredSentences: citations.inferredSentences,
     sentences: citations.sentences,
     uncitedSentences: citations.uncitedSentences,
     removedCitations: citations.removed,

@@ -1,41 +1,84 @@
-// Answer latency with the local GGUF model: `pnpm tsx packages/answer/src/bench-answer.ts [options]`.
+// Answer quality and latency with a local GGUF model: `pnpm tsx packages/answer/src/bench-answer.ts [options]`.
 //
 // For each of the first N judged SciFact test claims it asks "Is it true that <claim>?" with the claim's
 // judged-relevant abstracts plus two unrelated ones as passages (no retrieval: this measures the answer
-// half only; the passages' scores are synthetic), runs the whole `answer` pipeline with the local
-// generator, and prints per-answer figures and p50/p99 of time to first token and total time. A short
-// warm-up answer runs first; model load time is printed separately.
+// half only). Passage scores are random (seeded), so a source's number says nothing about its relevance;
+// the same passages go to every variant. Variants run interleaved, question by question, so they share the
+// machine's load:
+//   before  the full prompt, up to 8 sources in 1,500 tokens (the answer route's settings), no inference
+//   after   the generator's prompt hints (compact prompt, 3 sources, 640 tokens, temperature 0) and
+//           post-hoc inferred citations (reported apart from the model's own)
+// Per variant it prints outcome counts, citations per answer, the share of answers with ≥ 1 citation, the
+// share of cited documents judged relevant (qrels) next to the chance rate (relevant share of the sources
+// given), the uncited-sentence rate, p50/p99 of first-token and total time, and ms per output token.
 //
-// Options: --queries N (20) --threads T (2) --max-tokens M (64) --context-tokens C (768)
-//          --dataset DIR (../shared/datasets/scifact) --model PATH (the model store's gemma3-270m GGUF)
+// Options: --queries N (15) --threads T (2) --max-tokens M (64) --variants before,after
+//          --dataset DIR (../shared/datasets/scifact) --model PATH (the manifest's default generator)
+//          --show (print each answer's text)
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { answer, collectAnswer } from "./answer";
+import { type AnswerRequest, type AnswerResult, answer, collectAnswer } from "./answer";
+import type { Generator } from "./generator";
 import { createLlamaCppGenerator } from "./llama-cpp-generator";
 import type { Passage } from "./passages";
-import { localGenerationModelPath } from "./test-support";
+import { modelStore } from "./test-support";
+
+/** The manifest's default generator, as the model store lays it out (`<id>/<profile.file>`). */
+async function defaultModelPath(): Promise<string> {
+  const manifestPath = path.resolve(import.meta.dirname, "../../../infra/models/manifest.json");
+  const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as {
+    defaults: { generator: string | null };
+    models: Record<string, { id: string; profile?: { file?: string } }>;
+  };
+  const key = manifest.defaults.generator;
+  const entry = key === null ? undefined : manifest.models[key];
+  if (!entry?.profile?.file) throw new Error(`no default generator with a file in ${manifestPath}`);
+  return path.join(modelStore, entry.id, entry.profile.file);
+}
 
 const { values } = parseArgs({
   options: {
-    queries: { type: "string", default: "20" },
+    queries: { type: "string", default: "15" },
     threads: { type: "string", default: "2" },
     "max-tokens": { type: "string", default: "64" },
-    "context-tokens": { type: "string", default: "768" },
+    variants: { type: "string", default: "before,after" },
     dataset: {
       type: "string",
       default: path.resolve(import.meta.dirname, "../../../../shared/datasets/scifact"),
     },
-    model: { type: "string", default: localGenerationModelPath },
+    model: { type: "string" },
+    show: { type: "boolean", default: false },
   },
 });
 const queryCount = Number(values.queries);
 const threads = Number(values.threads);
 const maxTokens = Number(values["max-tokens"]);
-const contextTokens = Number(values["context-tokens"]);
+const modelPath = values.model ?? (await defaultModelPath());
+
+interface Variant {
+  name: string;
+  settings: Pick<AnswerRequest, "contextTokens" | "maxPassages" | "promptStyle" | "inferCitations">;
+  /** Give the generator to `answer` without its prompt hints (the behaviour before they existed). */
+  withoutHints?: boolean;
+}
+const allVariants: Variant[] = [
+  {
+    name: "before",
+    settings: { contextTokens: 1500, maxPassages: 8, promptStyle: "full", inferCitations: false },
+    withoutHints: true,
+  },
+  // The route's contextTokens; the generator's hints cap it and pick the style and source count.
+  { name: "after", settings: { contextTokens: 1500 } },
+];
+const variants = values.variants.split(",").map((name) => {
+  const found = allVariants.find((variant) => variant.name === name.trim());
+  if (!found) throw new Error(`unknown variant ${name}; known: ${allVariants.map((v) => v.name).join(", ")}`);
+  return found;
+});
 
 interface CorpusDocument {
   id: string;
@@ -95,85 +138,131 @@ const toPassage = (document: CorpusDocument, score: number, chunkId: number): Pa
 function passagesFor(relevant: string[]): Passage[] {
   const passages = relevant.flatMap((id, index) => {
     const document = byId.get(id);
-    return document ? [toPassage(document, 1 - index * 0.01, index + 1)] : [];
+    return document ? [toPassage(document, random(), index + 1)] : [];
   });
   for (let index = 0; index < 2; index++) {
-    passages.push(toPassage(corpus[Math.floor(random() * corpus.length)]!, 0.5 - index * 0.01, 100 + index));
+    passages.push(toPassage(corpus[Math.floor(random() * corpus.length)]!, random(), 100 + index));
   }
   return passages;
 }
 
-const generator = createLlamaCppGenerator({ modelPath: values.model, threads });
+const generator = createLlamaCppGenerator({ modelPath, threads });
 const info = await generator.load();
-console.log(
-  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, load average ${os
+const loadAverage = () =>
+  os
     .loadavg()
     .map((x) => x.toFixed(2))
-    .join(" ")}`,
+    .join(" ");
+console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, load average ${loadAverage()}`);
+console.log(
+  `model: ${path.basename(modelPath)} (${info.mode}, ${info.architecture}), context ${info.contextSize}, threads ${threads}, loaded in ${info.loadMs.toFixed(0)} ms`,
 );
 console.log(
-  `model: ${path.basename(values.model)} (${info.mode}, ${info.architecture}), context ${info.contextSize}, threads ${threads}, loaded in ${info.loadMs.toFixed(0)} ms`,
-);
-console.log(
-  `answers: ${queryCount} SciFact claims, maxTokens ${maxTokens}, contextTokens ${contextTokens}\n`,
+  `answers: ${queryCount} SciFact claims × ${variants.map((v) => v.name).join(", ")}, maxTokens ${maxTokens}\n`,
 );
 
-const run = async (claim: string, relevant: string[]) =>
+// The same model, without the hints that would otherwise cap the "before" variant's budget and sources.
+const withoutHints: Generator = { id: generator.id, kind: generator.kind, generate: generator.generate };
+const run = (variant: Variant, claim: string, passages: Passage[]) =>
   collectAnswer(
     answer({
       question: `Is it true that ${claim.replace(/\.\s*$/, "")}?`,
-      passages: passagesFor(relevant),
-      generator,
-      contextTokens,
+      passages,
+      generator: variant.withoutHints ? withoutHints : generator,
       maxTokens,
       evidence: { threshold: 0 },
+      ...variant.settings,
     }),
   );
 
-await run(queries[0]!.text, queries[0]!.relevant);
-const firstTokens: number[] = [];
-const totals: number[] = [];
-const perToken: number[] = [];
-const promptTokens: number[] = [];
-console.log("query  sources  prompt-tok  out-tok  first-token-ms  total-ms  ms/out-token  finish");
+interface Row {
+  result: AnswerResult;
+  relevant: Set<string>;
+}
+const rows = new Map<string, Row[]>(variants.map((variant) => [variant.name, []]));
+await run(variants[0]!, queries[0]!.text, passagesFor(queries[0]!.relevant));
+console.log(
+  "variant  query  sources  prompt-tok  out-tok  first-token-ms  total-ms  ms/out-tok  cites  inferred  uncited/sentences  finish",
+);
 for (const query of queries.slice(0, queryCount)) {
-  const result = await run(query.text, query.relevant);
-  const { timings, usage } = result;
-  if (timings.firstTokenMs !== null) firstTokens.push(timings.firstTokenMs);
-  totals.push(timings.answerMs);
-  if (timings.msPerOutputToken !== null) perToken.push(timings.msPerOutputToken);
-  promptTokens.push(usage.promptTokens);
-  console.log(
-    [
-      query.id.padStart(5),
-      String(result.passages.length).padStart(8),
-      String(usage.promptTokens).padStart(11),
-      String(usage.completionTokens).padStart(8),
-      fmt(timings.firstTokenMs).padStart(15),
-      fmt(timings.answerMs).padStart(9),
-      (timings.msPerOutputToken?.toFixed(1) ?? "-").padStart(13),
-      `  ${result.finishReason}`,
-    ].join(" "),
-  );
+  const passages = passagesFor(query.relevant);
+  for (const variant of variants) {
+    const result = await run(variant, query.text, passages);
+    rows.get(variant.name)!.push({ result, relevant: new Set(query.relevant) });
+    const { timings, usage } = result;
+    console.log(
+      [
+        variant.name.padEnd(7),
+        query.id.padStart(5),
+        String(result.passages.length).padStart(8),
+        String(usage.promptTokens).padStart(11),
+        String(usage.completionTokens).padStart(8),
+        fmt(timings.firstTokenMs).padStart(15),
+        fmt(timings.answerMs).padStart(9),
+        (timings.msPerOutputToken?.toFixed(1) ?? "-").padStart(11),
+        String(result.citations.length).padStart(6),
+        String(result.inferredCitations.length).padStart(9),
+        `${result.uncitedSentences}/${result.sentences.length}`.padStart(18),
+        `  ${result.finishReason}`,
+      ].join(" "),
+    );
+    if (values.show) console.log(`         ${JSON.stringify(result.text)}`);
+  }
 }
 await generator.dispose();
 
-const sortedFirst = [...firstTokens].sort((a, b) => a - b);
-const sortedTotal = [...totals].sort((a, b) => a - b);
-const sortedPerToken = [...perToken].sort((a, b) => a - b);
-const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-console.log(
-  `\ntime to first token: p50 ${fmt(percentile(sortedFirst, 50))} ms, p99 ${fmt(percentile(sortedFirst, 99))} ms`,
-);
-console.log(
-  `total answer time:   p50 ${fmt(percentile(sortedTotal, 50))} ms, p99 ${fmt(percentile(sortedTotal, 99))} ms`,
-);
-console.log(
-  `ms per output token: p50 ${percentile(sortedPerToken, 50).toFixed(1)}, p99 ${percentile(sortedPerToken, 99).toFixed(1)}; mean prompt ${mean(promptTokens).toFixed(0)} tokens`,
-);
-console.log(
-  `load average after: ${os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ")}`,
-);
+const share = (part: number, whole: number) => (whole === 0 ? "-" : `${((100 * part) / whole).toFixed(0)}%`);
+const sum = (numbers: number[]) => numbers.reduce((total, value) => total + value, 0);
+const p = (numbers: number[], q: number, digits = 0) => {
+  const sorted = [...numbers].sort((a, b) => a - b);
+  return sorted.length === 0 ? "-" : percentile(sorted, q).toFixed(digits);
+};
+for (const variant of variants) {
+  const list = rows.get(variant.name)!;
+  const results = list.map((row) => row.result);
+  const outcomes = new Map<string, number>();
+  for (const { outcome, finishReason } of results) {
+    const key = `${outcome}/${finishReason}`;
+    outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+  }
+  const cited = list.flatMap((row) => row.result.citations.map((c) => row.relevant.has(c.documentId)));
+  const inferred = list.flatMap((row) =>
+    row.result.inferredCitations.map((c) => row.relevant.has(c.documentId)),
+  );
+  const given = list.flatMap((row) => row.result.passages.map((s) => row.relevant.has(s.documentId)));
+  const sentences = sum(results.map((r) => r.sentences.length));
+  const uncited = sum(results.map((r) => r.uncitedSentences));
+  const stillUncited = sum(results.map((r) => r.uncitedSentences - r.inferredSentences.length));
+  const firstTokens = results.flatMap((r) =>
+    r.timings.firstTokenMs === null ? [] : [r.timings.firstTokenMs],
+  );
+  const totals = results.map((r) => r.timings.answerMs);
+  const perToken = results.flatMap((r) =>
+    r.timings.msPerOutputToken === null ? [] : [r.timings.msPerOutputToken],
+  );
+  console.log(`\n== ${variant.name} (${results.length} answers) ==`);
+  console.log(`outcomes: ${[...outcomes].map(([key, count]) => `${key} ${count}`).join(", ")}`);
+  console.log(
+    `model-written citations: ${cited.length} (${(cited.length / results.length).toFixed(2)} per answer); ` +
+      `answers with ≥ 1: ${share(results.filter((r) => r.citations.length > 0).length, results.length)}; ` +
+      `cited documents judged relevant: ${share(cited.filter(Boolean).length, cited.length)}`,
+  );
+  console.log(
+    `inferred citations: ${inferred.length}; answers with ≥ 1 citation, written or inferred: ` +
+      `${share(results.filter((r) => r.citations.length + r.inferredCitations.length > 0).length, results.length)}; ` +
+      `inferred documents judged relevant: ${share(inferred.filter(Boolean).length, inferred.length)}`,
+  );
+  console.log(
+    `chance: relevant share of the sources given ${share(given.filter(Boolean).length, given.length)}`,
+  );
+  console.log(
+    `uncited sentences: ${share(uncited, sentences)} of ${sentences} (after inference ${share(stillUncited, sentences)}); ` +
+      `mean prompt ${(sum(results.map((r) => r.usage.promptTokens)) / results.length).toFixed(0)} tokens, ` +
+      `mean output ${(sum(results.map((r) => r.usage.completionTokens)) / results.length).toFixed(1)} tokens`,
+  );
+  console.log(
+    `first token p50 ${p(firstTokens, 50)} ms, p99 ${p(firstTokens, 99)} ms; total p50 ${p(totals, 50)} ms, ` +
+      `p99 ${p(totals, 99)} ms; ms per output token p50 ${p(perToken, 50, 1)}, p99 ${p(perToken, 99, 1)}`,
+  );
+}
+console.log(`\nload average after: ${loadAverage()}`);

@@ -23,6 +23,11 @@ export interface Citation {
   charEnd: number;
   /** How many times the answer cites it. */
   occurrences: number;
+  /**
+   * Present (true) only on citations the model did not write: attached afterwards by lexical overlap
+   * (`inferCitations`). They are listed apart (`inferredCitations`), never mixed into `citations`.
+   */
+  inferred?: true;
 }
 
 export interface CitedSentence {

@@ -5,7 +5,24 @@
  * APIs), a local GGUF model through node-llama-cpp, and an extractive fallback that needs no model.
  */
 
+import type { PromptStyle } from "./prompt";
+
 export type GeneratorKind = "openai" | "local" | "extractive";
+
+/**
+ * What suits this generator's model, read by `answer` when the request does not say: small local models
+ * need a compact prompt with few, short sources; large served models take the full prompt.
+ */
+export interface GeneratorPromptHints {
+  /** Default: `compact` for `kind: "local"`, `full` otherwise. */
+  style?: PromptStyle;
+  /** At most this many sources (the request's `maxPassages` wins when given). */
+  maxPassages?: number;
+  /** Upper bound on the source tokens: `answer` uses the smaller of this and the request's `contextTokens`. */
+  contextTokens?: number;
+  /** Sampling temperature when the request gives none. */
+  temperature?: number;
+}
 
 /**
  * Why generation ended: `stop` (the model finished or hit a stop sequence), `length` (`maxTokens` reached)
@@ -72,6 +89,8 @@ export interface Generator {
   /** Stable identifier of the backend and model, e.g. `openai:qwen2.5-7b@http://vllm:8000`. */
   readonly id: string;
   readonly kind: GeneratorKind;
+  /** Prompt and packing defaults for this model (see `GeneratorPromptHints`). */
+  readonly promptHints?: GeneratorPromptHints;
   generate(request: GenerateRequest): AsyncIterable<GeneratorEvent>;
 }
 

@@ -13,6 +13,7 @@ export * from "./citations";
 export * from "./evidence";
 export * from "./extractive-generator";
 export * from "./generator";
+export * from "./inferred-citations";
 export * from "./llama-cpp-generator";
 export * from "./openai-compatible-generator";
 export * from "./passages";

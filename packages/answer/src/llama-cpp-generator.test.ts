@@ -1,8 +1,14 @@
 import { UnavailableError, UpstreamError } from "@sift/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { answer, collectAnswer } from "./answer";
 import type { GeneratorEvent } from "./generator";
-import { createLlamaCppGenerator, type LlamaCppGenerator } from "./llama-cpp-generator";
-import { localGenerationModelPath, localModelMissingReason } from "./test-support";
+import { createLlamaCppGenerator, type LlamaCppGenerator, localPromptHints } from "./llama-cpp-generator";
+import {
+  localGenerationModelPath,
+  localModelMissingReason,
+  smolLm2MissingReason,
+  smolLm2ModelPath,
+} from "./test-support";
 
 interface Timed {
   event: GeneratorEvent;
@@ -168,6 +174,73 @@ describe.skipIf(missing !== undefined)(
       const [, cancelled] = await Promise.all([first, waiting]);
       expect(cancelled.deltas).toEqual([]);
       expect(cancelled.done).toMatchObject({ finishReason: "cancelled", usage: { completionTokens: 0 } });
+    });
+  },
+);
+
+const smolMissing = smolLm2MissingReason();
+if (smolMissing !== undefined) console.warn(`skipping the SmolLM2 generator tests: ${smolMissing}`);
+
+describe.skipIf(smolMissing !== undefined)(
+  `LlamaCppGenerator with SmolLM2-135M-Instruct (the default generator)${smolMissing ? ` [skipped: ${smolMissing}]` : ""}`,
+  () => {
+    const generator = createLlamaCppGenerator({ modelPath: smolLm2ModelPath, threads: 2 });
+    afterAll(() => generator.dispose());
+
+    it("loads as a chat model and carries the compact prompt hints", async () => {
+      const info = await generator.load();
+      expect(info).toMatchObject({ mode: "chat", architecture: "llama", hasChatTemplate: true });
+      expect(generator.promptHints).toEqual(localPromptHints);
+    });
+
+    it("streams through its chat template and honours maxTokens", async () => {
+      const { deltas, done } = await run(generator, {
+        system: "You are a helpful assistant.",
+        prompt: "Write a long story about a cat who travels around the world.",
+        maxTokens: 16,
+      });
+      expect(deltas.length).toBeGreaterThan(3);
+      expect(done.finishReason).toBe("length");
+      expect(done.usage.completionTokens).toBe(16);
+      expect(done.usage.promptTokens).toBeGreaterThan(10);
+      expect(done.timings.totalMs).toBeGreaterThan(done.timings.firstTokenMs!);
+    });
+
+    it("answers through the pipeline with the compact prompt, within its source budget", async () => {
+      const text =
+        "Vitamin D supplementation reduced hip fractures by 14% in women over 70. Adverse events were rare.";
+      const passage = (n: number, body: string) => ({
+        chunkId: n,
+        documentId: `doc-${n}`,
+        title: `Doc ${n}`,
+        text: body,
+        charStart: 0,
+        charEnd: body.length,
+        score: 1 - n / 10,
+        scoreKind: "test",
+      });
+      const passages = [1, 2, 3, 4, 5].map((n) =>
+        passage(n, n === 1 ? text : `Unrelated paper ${n} about the migration of swallows across deserts.`),
+      );
+      const result = await collectAnswer(
+        answer({
+          question: "Does vitamin D reduce hip fractures?",
+          passages,
+          generator,
+          contextTokens: 1500,
+          maxTokens: 24,
+          evidence: { threshold: 0 },
+        }),
+      );
+      expect(result.outcome).toBe("answered");
+      expect(result.passages).toHaveLength(localPromptHints.maxPassages!);
+      expect(result.usage.completionTokens).toBeGreaterThan(0);
+      expect(result.usage.completionTokens).toBeLessThanOrEqual(24);
+      expect(result.text.length).toBeGreaterThan(0);
+      // Whatever the model wrote, every citation (written or inferred) points at a source it was given.
+      for (const citation of [...result.citations, ...result.inferredCitations]) {
+        expect(result.passages.map((p) => p.documentId)).toContain(citation.documentId);
+      }
     });
   },
 );

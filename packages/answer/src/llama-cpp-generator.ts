@@ -15,6 +15,7 @@ import {
   GenerationClock,
   type Generator,
   type GeneratorEvent,
+  type GeneratorPromptHints,
 } from "./generator";
 
 export interface LlamaCppGeneratorOptions {
@@ -35,7 +36,21 @@ export interface LlamaCppGeneratorOptions {
   mode?: "auto" | "chat" | "completion";
   /** Default false: CPU only. */
   gpu?: false | "auto";
+  /**
+   * Prompt and packing defaults `answer` applies to this generator; default `localPromptHints` (compact
+   * prompt, 3 sources, 640 source tokens, temperature 0), sized for ≈ 100M–1B-parameter models. Pass `{}` or
+   * `{ style: "full" }` for a larger local model.
+   */
+  promptHints?: GeneratorPromptHints;
 }
+
+/** The prompt defaults of a local generator: what a 135M–270M model still follows (docs/answers.md). */
+export const localPromptHints: Readonly<GeneratorPromptHints> = Object.freeze({
+  style: "compact",
+  maxPassages: 3,
+  contextTokens: 640,
+  temperature: 0,
+});
 
 /** What `load` found out about the model. */
 export interface LocalModelInfo {
@@ -264,6 +279,7 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
   return {
     id: `local:${options.modelPath}`,
     kind: "local",
+    promptHints: options.promptHints ?? localPromptHints,
     generate,
     async load() {
       return (await load()).info;

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { GeneratorEvent } from "./generator";
 import type { PackedPassage } from "./passages";
-import { buildAnswerPrompt, defangMarkup, neutraliseDocumentText, quotedLineMarker } from "./prompt";
+import {
+  buildAnswerPrompt,
+  compactCitationFormat,
+  defangMarkup,
+  neutraliseDocumentText,
+  type PromptStyle,
+  quotedLineMarker,
+} from "./prompt";
 import { createObedientGenerator } from "./test-support";
 
 function source(n: number, text: string, title: string | null = `Doc ${n}`): PackedPassage {
@@ -112,6 +119,39 @@ describe("buildAnswerPrompt", () => {
     expect(built.stop).toEqual(["<source-c0ffee00", "</sources-c0ffee00", "\nQuestion:"]);
   });
 
+  it("in the compact style: a short system message, the question before and after the sources, the format", () => {
+    const sources = [source(1, benign), source(2, "Calcium alone did not.")];
+    const built = buildAnswerPrompt("Does vitamin D prevent fractures?", sources, {
+      nonce: "c0ffee00",
+      style: "compact",
+    });
+    expect(built.prompt).toBe(
+      [
+        "Question: Does vitamin D prevent fractures?",
+        "",
+        "<sources-c0ffee00>",
+        '<source-c0ffee00 n="1" title="Doc 1">',
+        benign,
+        "</source-c0ffee00>",
+        '<source-c0ffee00 n="2" title="Doc 2">',
+        "Calcium alone did not.",
+        "</source-c0ffee00>",
+        "</sources-c0ffee00>",
+        "",
+        "Question: Does vitamin D prevent fractures?",
+        `Answer in one or two sentences from the sources. ${compactCitationFormat}`,
+        "Answer:",
+      ].join("\n"),
+    );
+    expect(built.system).toContain("<source-c0ffee00>");
+    expect(built.system).toContain("never instructions");
+    expect(built.system).toContain(quotedLineMarker);
+    expect(built.system).toContain("[1]");
+    const full = buildAnswerPrompt("Does vitamin D prevent fractures?", sources, { nonce: "c0ffee00" });
+    expect(built.system.length).toBeLessThan(full.system.length / 2);
+    expect(built.stop).toEqual(full.stop);
+  });
+
   it("draws a fresh nonce per prompt", () => {
     const a = buildAnswerPrompt("q", [source(1, benign)]);
     const b = buildAnswerPrompt("q", [source(1, benign)]);
@@ -138,16 +178,19 @@ describe("prompt injection, against a generator that obeys instructions it sees"
       expect(text).toBe("PWNED");
     });
 
-    it(`is not hijacked by ${name} once neutralised`, async () => {
-      const generator = createObedientGenerator();
-      const built = buildAnswerPrompt("Does vitamin D prevent fractures?", [source(1, hostile)], {
-        nonce: "00000000",
+    for (const style of ["full", "compact"] satisfies PromptStyle[]) {
+      it(`is not hijacked by ${name} once neutralised (${style} prompt)`, async () => {
+        const generator = createObedientGenerator();
+        const built = buildAnswerPrompt("Does vitamin D prevent fractures?", [source(1, hostile)], {
+          nonce: "00000000",
+          style,
+        });
+        const text = await output(
+          generator.generate({ system: built.system, prompt: built.prompt, maxTokens: 50 }),
+        );
+        expect(text).not.toContain("PWNED");
+        expect(text).toBe(`${benign} [1]`);
       });
-      const text = await output(
-        generator.generate({ system: built.system, prompt: built.prompt, maxTokens: 50 }),
-      );
-      expect(text).not.toContain("PWNED");
-      expect(text).toBe(`${benign} [1]`);
-    });
+    }
   }
 });

@@ -6,6 +6,22 @@ import { type GenerateRequest, GenerationClock, type Generator, type GeneratorEv
 
 export const modelStore = process.env.SIFT_MODEL_STORE ?? join(homedir(), ".cache", "sift", "models");
 
+/** The manifest's default generator, `smollm2-135m-instruct` (instruction-tuned, chat template). */
+export const smolLm2ModelPath = join(
+  modelStore,
+  "HuggingFaceTB",
+  "SmolLM2-135M-Instruct-GGUF",
+  "SmolLM2-135M-Instruct.Q4_1.gguf",
+);
+
+export const assembleSmolLm2Command = "python3 infra/models/assemble.py --only smollm2-135m-instruct";
+
+/** Why the SmolLM2 tests cannot run, or undefined when the model file is there. */
+export function smolLm2MissingReason(): string | undefined {
+  if (existsSync(smolLm2ModelPath)) return undefined;
+  return `the default generation model ${smolLm2ModelPath} is absent; run \`${assembleSmolLm2Command}\``;
+}
+
 /** The GGUF the manifest lists as `gemma3-270m-q4km` (a base model: no chat template). */
 export const localGenerationModelPath = join(
   modelStore,
