@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { DocumentStore, DocumentWrite, Embedder, EmbeddingModelProfile } from "@sift/core";
+import type { DocumentStore, DocumentWrite, Embedder } from "@sift/core";
+import { bagOfWordsEmbedder } from "@sift/core/testing";
 import { openStore } from "@sift/store";
 import { openUsearchIndex } from "@sift/vector";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,38 +10,8 @@ import { DenseIndexManager, passageText } from "./dense-index-manager";
 
 // A deterministic bag-of-words embedder (a double of our own interface; real models are tested in
 // @sift/models) that counts its calls, over a real usearch index and a real PGlite store.
-const profile: EmbeddingModelProfile = {
-  id: "test/bag-of-words",
-  dimensions: 32,
-  pooling: "mean",
-  normalize: true,
-  queryPrefix: "",
-  passagePrefix: "",
-  maxTokens: 256,
-};
-function countingEmbedder() {
-  const calls = { texts: 0 };
-  const embedder: Embedder = {
-    profile,
-    async embed({ texts }) {
-      calls.texts += texts.length;
-      return {
-        embeddings: texts.map((text) => {
-          const v = new Float32Array(profile.dimensions);
-          for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-            let h = 7;
-            for (const c of w) h = (h * 31 + c.charCodeAt(0)) % profile.dimensions;
-            v[h]! += 1;
-          }
-          const norm = Math.hypot(...v) || 1;
-          return v.map((x) => x / norm);
-        }),
-        warnings: [],
-      };
-    },
-  };
-  return { embedder, calls };
-}
+const countingEmbedder = () => bagOfWordsEmbedder({ seed: 7, dimensions: 32 });
+const _profile = countingEmbedder().embedder.profile;
 
 const write = (id: string, text: string): DocumentWrite => ({
   document: { externalId: id, text, metadata: { id } },

@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { DocumentStore, Embedder, EmbeddingModelProfile } from "@sift/core";
+import type { DocumentStore, Embedder } from "@sift/core";
+import { bagOfWordsEmbedder } from "@sift/core/testing";
 import { ingestDocuments, type SourceItem } from "@sift/ingest";
 import { openStore } from "@sift/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -9,38 +10,8 @@ import { Engine } from "./engine";
 
 // A deterministic bag-of-words embedder (a double of our own interface; real models are tested in
 // @sift/models) that counts the texts it embeds, over a real usearch index and a real PGlite store.
-const profile: EmbeddingModelProfile = {
-  id: "test/bag-of-words",
-  dimensions: 64,
-  pooling: "mean",
-  normalize: true,
-  queryPrefix: "",
-  passagePrefix: "",
-  maxTokens: 256,
-};
-function countingEmbedder(id = profile.id) {
-  const calls = { texts: 0 };
-  const embedder: Embedder = {
-    profile: { ...profile, id },
-    async embed({ texts }) {
-      calls.texts += texts.length;
-      return {
-        embeddings: texts.map((text) => {
-          const v = new Float32Array(profile.dimensions);
-          for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-            let h = 7;
-            for (const c of w) h = (h * 31 + c.charCodeAt(0)) % profile.dimensions;
-            v[h]! += 1;
-          }
-          const norm = Math.hypot(...v) || 1;
-          return v.map((x) => x / norm);
-        }),
-        warnings: [],
-      };
-    },
-  };
-  return { embedder, calls };
-}
+const countingEmbedder = (id?: string) =>
+  bagOfWordsEmbedder({ seed: 7, ...(id === undefined ? {} : { id }) });
 
 const corpus = [
   {

@@ -1,15 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  type DocumentStore,
-  type Embedder,
-  type EmbeddingModelProfile,
-  type Reranker,
-  UnavailableError,
-  type VectorHit,
-  type VectorIndex,
-} from "@sift/core";
+import { type DocumentStore, type Reranker, UnavailableError } from "@sift/core";
+import { bagOfWordsEmbedder, exactVectorIndex } from "@sift/core/testing";
 import { LexicalIndexManager } from "@sift/lexical";
 import { openStore } from "@sift/store";
 import { createAnalyzer } from "@sift/text";
@@ -24,51 +17,9 @@ import {
 
 // Test doubles of our own interfaces: a bag-of-words "embedder", an exact vector index, and rerankers whose
 // scores are a known function of the passage, so every expected order can be computed independently.
-const profile: EmbeddingModelProfile = {
-  id: "test/bag-of-words",
-  dimensions: 64,
-  pooling: "mean",
-  normalize: true,
-  queryPrefix: "",
-  passagePrefix: "",
-  maxTokens: 256,
-};
-function bagOfWords(text: string): Float32Array {
-  const v = new Float32Array(profile.dimensions);
-  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-    let h = 0;
-    for (const c of w) h = (h * 31 + c.charCodeAt(0)) % profile.dimensions;
-    v[h]! += 1;
-  }
-  const norm = Math.hypot(...v) || 1;
-  return v.map((x) => x / norm);
-}
-const embedder: Embedder = {
-  profile,
-  async embed({ texts }) {
-    return { embeddings: texts.map(bagOfWords), warnings: [] };
-  },
-};
-function exactIndex(vectors: Map<number, Float32Array>): VectorIndex {
-  return {
-    dimensions: profile.dimensions,
-    async upsert() {},
-    async delete() {},
-    async count() {
-      return vectors.size;
-    },
-    async flush() {},
-    async close() {},
-    async search({ vector, limit }) {
-      const hits: VectorHit[] = [...vectors].map(([chunkId, v]) => ({
-        chunkId,
-        score: v.reduce((s, x, i) => s + x * vector[i]!, 0),
-      }));
-      hits.sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
-      return { hits: hits.slice(0, limit), warnings: [] };
-    },
-  };
-}
+const { embedder, vector: bagOfWords } = bagOfWordsEmbedder();
+const profile = embedder.profile;
+const exactIndex = (vectors: Map<number, Float32Array>) => exactVectorIndex(vectors, profile.dimensions);
 
 /** Scores a passage by how often it says "zinc" (the fake model's notion of relevance), recording calls. */
 function zincReranker(extra: Partial<Reranker> = {}) {

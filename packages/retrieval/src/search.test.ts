@@ -1,14 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  type DocumentStore,
-  type Embedder,
-  type EmbeddingModelProfile,
-  UnavailableError,
-  type VectorHit,
-  type VectorIndex,
-} from "@sift/core";
+import { type DocumentStore, type Embedder, UnavailableError } from "@sift/core";
+import { bagOfWordsEmbedder, exactVectorIndex } from "@sift/core/testing";
 import { LexicalIndexManager } from "@sift/lexical";
 import { openStore } from "@sift/store";
 import { createAnalyzer } from "@sift/text";
@@ -17,51 +11,9 @@ import { Searcher, type SearcherOptions } from "./search";
 
 // Test doubles of our own interfaces (not of a vendor SDK): a bag-of-words "embedder" and an exact
 // in-memory vector index, enough to exercise fusion, timeouts and degradation deterministically.
-const profile: EmbeddingModelProfile = {
-  id: "test/bag-of-words",
-  dimensions: 64,
-  pooling: "mean",
-  normalize: true,
-  queryPrefix: "",
-  passagePrefix: "",
-  maxTokens: 256,
-};
-function bagOfWords(text: string): Float32Array {
-  const v = new Float32Array(profile.dimensions);
-  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-    let h = 0;
-    for (const c of w) h = (h * 31 + c.charCodeAt(0)) % profile.dimensions;
-    v[h]! += 1;
-  }
-  const norm = Math.hypot(...v) || 1;
-  return v.map((x) => x / norm);
-}
-const embedder: Embedder = {
-  profile,
-  async embed({ texts }) {
-    return { embeddings: texts.map(bagOfWords), warnings: [] };
-  },
-};
-function exactIndex(vectors: Map<number, Float32Array>): VectorIndex {
-  return {
-    dimensions: profile.dimensions,
-    async upsert() {},
-    async delete() {},
-    async count() {
-      return vectors.size;
-    },
-    async flush() {},
-    async close() {},
-    async search({ vector, limit }) {
-      const hits: VectorHit[] = [...vectors].map(([chunkId, v]) => ({
-        chunkId,
-        score: v.reduce((s, x, i) => s + x * vector[i]!, 0),
-      }));
-      hits.sort((a, b) => b.score - a.score || a.chunkId - b.chunkId);
-      return { hits: hits.slice(0, limit), warnings: [] };
-    },
-  };
-}
+const { embedder, vector: bagOfWords } = bagOfWordsEmbedder();
+const profile = embedder.profile;
+const exactIndex = (vectors: Map<number, Float32Array>) => exactVectorIndex(vectors, profile.dimensions);
 
 const texts: Record<string, string> = {
   a: "vaccines reduce infection in adults",

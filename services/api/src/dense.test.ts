@@ -1,36 +1,11 @@
-import type { Embedder, EmbeddingModelProfile, Reranker } from "@sift/core";
+import type { Reranker } from "@sift/core";
+import { bagOfWordsEmbedder } from "@sift/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApp } from "./test-support";
 
 // A deterministic bag-of-words embedder: a double of our own interface (the real model runs in
 // socket.test.ts and in @sift/models), so these tests pin the API's behaviour, not a model's.
-const profile: EmbeddingModelProfile = {
-  id: "test/bag-of-words",
-  dimensions: 64,
-  pooling: "mean",
-  normalize: true,
-  queryPrefix: "",
-  passagePrefix: "",
-  maxTokens: 256,
-};
-const embedder: Embedder = {
-  profile,
-  async embed({ texts }) {
-    return {
-      embeddings: texts.map((text) => {
-        const v = new Float32Array(profile.dimensions);
-        for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-          let h = 7;
-          for (const c of w) h = (h * 31 + c.charCodeAt(0)) % profile.dimensions;
-          v[h]! += 1;
-        }
-        const norm = Math.hypot(...v) || 1;
-        return v.map((x) => x / norm);
-      }),
-      warnings: [],
-    };
-  },
-};
+const { embedder } = bagOfWordsEmbedder({ seed: 7 });
 
 describe("the API with an embedding model", () => {
   let t: Awaited<ReturnType<typeof createTestApp>>;
