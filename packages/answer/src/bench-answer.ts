@@ -13,7 +13,7 @@
 // given), the uncited-sentence rate, p50/p99 of first-token and total time, and ms per output token.
 //
 // Options: --queries N (15) --threads T (2) --max-tokens M (64) --variants before,after
-//          --dataset DIR (../shared/datasets/scifact) --model PATH (the manifest's default generator)
+//          --dataset DIR (../shared/datasets/scifact) --model PATH (the manifest's default generator, else SmolLM2)
 //          --show (print each answer's text)
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -27,15 +27,18 @@ import { createLlamaCppGenerator } from "./llama-cpp-generator";
 import type { Passage } from "./passages";
 import { modelStore } from "./test-support";
 
-/** The manifest's default generator, as the model store lays it out (`<id>/<profile.file>`). */
+/**
+ * The manifest's default generator, or SmolLM2-135M-Instruct while it names none (the store always holds
+ * it), as the model store lays it out (`<id>/<profile.file>`).
+ */
 async function defaultModelPath(): Promise<string> {
   const manifestPath = path.resolve(import.meta.dirname, "../../../infra/models/manifest.json");
   const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as {
     defaults: { generator: string | null };
     models: Record<string, { id: string; profile?: { file?: string } }>;
   };
-  const key = manifest.defaults.generator;
-  const entry = key === null ? undefined : manifest.models[key];
+  const key = manifest.defaults.generator ?? "smollm2-135m-instruct";
+  const entry = manifest.models[key];
   if (!entry?.profile?.file) throw new Error(`no default generator with a file in ${manifestPath}`);
   return path.join(modelStore, entry.id, entry.profile.file);
 }

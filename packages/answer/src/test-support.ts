@@ -6,7 +6,7 @@ import { type GenerateRequest, GenerationClock, type Generator, type GeneratorEv
 
 export const modelStore = process.env.SIFT_MODEL_STORE ?? join(homedir(), ".cache", "sift", "models");
 
-/** The manifest's default generator, `smollm2-135m-instruct` (instruction-tuned, chat template). */
+/** The store's instruct GGUF, `smollm2-135m-instruct` (chat template); assembled by default, not the default generator. */
 export const smolLm2ModelPath = join(
   modelStore,
   "HuggingFaceTB",
