@@ -1,6 +1,6 @@
 import { type Reranker, UpstreamError } from "@sift/core";
 import { z } from "zod";
-import { readBody, retryDelay, sleep, vendorMessage } from "./http-support";
+import { postJsonWithRetries, vendorMessage } from "./http-support";
 
 /**
  * Which wire protocol the server speaks:
@@ -90,45 +90,21 @@ export function createHttpReranker(options: HttpRerankerOptions): Reranker {
     return scores;
   }
 
-  async function request(query: string, passages: string[], signal: AbortSignal | undefined) {
-    for (let attempt = 0; ; attempt++) {
-      signal?.throwIfAborted();
-      const attemptSignal = signal
-        ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
-        : AbortSignal.timeout(timeoutMs);
-      let failure: UpstreamError;
-      let retryAfter: string | null = null;
-      try {
-        const response = await fetch(endpoint, {
-          method: "POST",
-          headers,
-          body: JSON.stringify(body(query, passages)),
-          signal: attemptSignal,
-        });
-        const payload = await readBody(response);
-        if (response.ok) return parse(payload, passages.length);
-        const retryable = response.status === 429 || response.status >= 500;
-        failure = new UpstreamError(
-          `rerank server answered ${response.status}: ${rerankVendorMessage(payload)}`,
-          upstream,
-          { cause: payload, retryable },
-        );
-        if (!retryable) throw failure;
-        retryAfter = response.headers.get("retry-after");
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        if (error instanceof UpstreamError) throw error;
-        const timedOut = (error as Error).name === "TimeoutError";
-        failure = new UpstreamError(
-          timedOut ? `rerank server did not answer within ${timeoutMs} ms` : "rerank server unreachable",
-          upstream,
-          { cause: error, retryable: true },
-        );
-      }
-      if (attempt >= maxRetries) throw failure;
-      await sleep(retryDelay(attempt, retryDelayMs, retryAfter), signal);
-    }
-  }
+  const request = (query: string, passages: string[], signal: AbortSignal | undefined) =>
+    postJsonWithRetries({
+      fetch,
+      url: endpoint,
+      headers,
+      body: body(query, passages),
+      timeoutMs,
+      maxRetries,
+      retryDelayMs,
+      what: "rerank server",
+      upstream,
+      parse: (payload) => parse(payload, passages.length),
+      errorMessage: rerankVendorMessage,
+      signal,
+    });
 
   return {
     id: `http:${api}:${model ?? "-"}@${endpoint}${api === "tei" && !rawScores ? ":sigmoid" : ""}`,

@@ -6,7 +6,7 @@ import {
   UpstreamError,
 } from "@sift/core";
 import { z } from "zod";
-import { readBody, retryDelay, sleep, vendorMessage } from "./http-support";
+import { postJsonWithRetries } from "./http-support";
 
 export interface OpenAICompatibleEmbedderOptions {
   profile: EmbeddingModelProfile;
@@ -55,48 +55,20 @@ export function createOpenAICompatibleEmbedder(
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
   if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
 
-  async function request(input: string[], signal: AbortSignal | undefined): Promise<Float32Array[]> {
-    for (let attempt = 0; ; attempt++) {
-      signal?.throwIfAborted();
-      const attemptSignal = signal
-        ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])
-        : AbortSignal.timeout(timeoutMs);
-      let failure: UpstreamError;
-      let retryAfter: string | null = null;
-      try {
-        const response = await fetch(url, {
-          method: "POST",
-          headers,
-          body: JSON.stringify({ model, input, encoding_format: "float" }),
-          signal: attemptSignal,
-        });
-        const body = await readBody(response);
-        if (response.ok) return parse(body, input.length);
-        const retryable = response.status === 429 || response.status >= 500;
-        failure = new UpstreamError(
-          `embedding server answered ${response.status}: ${vendorMessage(body)}`,
-          upstream,
-          { cause: body, retryable },
-        );
-        if (!retryable) throw failure;
-        retryAfter = response.headers.get("retry-after");
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        if (error instanceof UpstreamError) throw error;
-        // Timeouts and network errors (fetch rejects with a TypeError whose cause is the socket error).
-        const timedOut = (error as Error).name === "TimeoutError";
-        failure = new UpstreamError(
-          timedOut
-            ? `embedding server did not answer within ${timeoutMs} ms`
-            : "embedding server unreachable",
-          upstream,
-          { cause: error, retryable: true },
-        );
-      }
-      if (attempt >= maxRetries) throw failure;
-      await sleep(retryDelay(attempt, retryDelayMs, retryAfter), signal);
-    }
-  }
+  const request = (input: string[], signal: AbortSignal | undefined): Promise<Float32Array[]> =>
+    postJsonWithRetries({
+      fetch,
+      url,
+      headers,
+      body: { model, input, encoding_format: "float" },
+      timeoutMs,
+      maxRetries,
+      retryDelayMs,
+      what: "embedding server",
+      upstream,
+      parse: (payload) => parse(payload, input.length),
+      signal,
+    });
 
   function parse(body: unknown, expected: number): Float32Array[] {
     const parsed = responseSchema.safeParse(body);
