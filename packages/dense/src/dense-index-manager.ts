@@ -1,4 +1,4 @@
-import { readFile, rm } from "node:fs/promises";
+import { access, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   type ChunkRecord,
@@ -186,9 +186,24 @@ export class DenseIndexManager {
     return { added: added.length, removed: removed.length };
   }
 
-  private idsPath(collectionId: number): string {
+  /** The folder of a collection's files for the embedder's model: `<dataDir>/dense/<collectionId>/<model>`. */
+  directory(collectionId: number): string {
     const model = this.modelId.replace(/[^A-Za-z0-9._-]+/g, "_");
-    return path.join(this.options.dataDir, "dense", String(collectionId), model, "ids.json");
+    return path.join(this.options.dataDir, "dense", String(collectionId), model);
+  }
+
+  /** Whether the embedded-id record of the collection exists for this model (it has been synced once). */
+  async hasRecord(collectionId: number): Promise<boolean> {
+    try {
+      await access(this.idsPath(collectionId));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private idsPath(collectionId: number): string {
+    return path.join(this.directory(collectionId), "ids.json");
   }
 
   private async readIds(collectionId: number): Promise<{ ids: number[] } | undefined> {

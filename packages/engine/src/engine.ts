@@ -1,4 +1,3 @@
-import { access } from "node:fs/promises";
 import path from "node:path";
 import {
   type DocumentStore,
@@ -103,7 +102,7 @@ export class Engine {
         embedder,
         dataDir: options.dataDir,
         logger: this.logger,
-        openIndex: (id) => openVectorIndex(id, path.join(this.denseDirectory(id), "vectors")),
+        openIndex: (id) => openVectorIndex(id, path.join(this.dense!.directory(id), "vectors")),
         ...(options.embedBatchSize === undefined ? {} : { batchSize: options.embedBatchSize }),
         ...(options.onEmbedProgress === undefined ? {} : { onProgress: options.onEmbedProgress }),
       });
@@ -125,12 +124,6 @@ export class Engine {
     };
   }
 
-  /** The folder holding a collection's vectors and embedded-id record for the configured model. */
-  denseDirectory(collectionId: number): string {
-    const model = (this.embedder?.profile.id ?? "none").replace(/[^A-Za-z0-9._-]+/g, "_");
-    return path.join(this.options.dataDir, "dense", String(collectionId), model);
-  }
-
   /**
    * Whether the collection's vectors exist for the configured model. A collection with no chunks is
    * `ready` (its vectors are made as documents arrive); one with chunks but no record of embedded ids for
@@ -141,7 +134,7 @@ export class Engine {
     const known = this.denseStatuses.get(collectionId);
     if (known !== undefined) return known;
     let status: Exclude<DenseStatus, "unavailable">;
-    if (await exists(path.join(this.denseDirectory(collectionId), "ids.json"))) status = "ready";
+    if (await this.dense.hasRecord(collectionId)) status = "ready";
     else
       status = (await this.options.store.listChunkIds(collectionId)).length === 0 ? "ready" : "needs-reindex";
     this.denseStatuses.set(collectionId, status);
@@ -264,14 +257,5 @@ export class Engine {
       );
     }
     return this.dense!.open(collectionId);
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
   }
 }
