@@ -103,3 +103,27 @@ export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().min(1).max(1024).optional(),
 });
+
+/**
+ * The retrieval mode and rerank flag of a request, checked against what the service can do: `mode`
+ * defaults to `hybrid` with an embedding model (else `bm25`), `rerank` to `rerankDefault`; asking for a
+ * leg or a stage the service lacks is a 400 naming the field.
+ */
+export function retrievalOf(
+  searcher: Engine["searcher"],
+  request: { mode?: "bm25" | "dense" | "hybrid" | undefined; rerank?: boolean | undefined },
+  rerankDefault: boolean,
+): { mode: "bm25" | "dense" | "hybrid"; rerank: boolean } {
+  const mode = request.mode ?? (searcher.denseAvailable ? "hybrid" : "bm25");
+  if (mode !== "bm25" && !searcher.denseAvailable) {
+    throw new ValidationError("dense retrieval is not configured on this service", [
+      { path: "mode", message: `'${mode}' needs an embedding model; this service has none (use 'bm25')` },
+    ]);
+  }
+  if (request.rerank === true && !searcher.rerankAvailable) {
+    throw new ValidationError("reranking is not configured on this service", [
+      { path: "rerank", message: "this service has no reranker (see SIFT_RERANK_MODEL)" },
+    ]);
+  }
+  return { mode, rerank: request.rerank ?? rerankDefault };
+}

@@ -1,5 +1,5 @@
 import { answer, collectAnswer, type Passage } from "@sift/answer";
-import { filterSchema, ValidationError } from "@sift/core";
+import { filterSchema } from "@sift/core";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
@@ -9,6 +9,7 @@ import {
   type AppEnv,
   readBody,
   resolveCollection,
+  retrievalOf,
 } from "../context";
 
 export const answerRequestSchema = z.strictObject({
@@ -33,18 +34,7 @@ export function answerRoute(deps: AppDependencies & { answer: AnswerDependencies
     const collection = await resolveCollection(c, deps.store);
     const body = await readBody(c, answerRequestSchema);
     const searcher = deps.engine.searcher;
-    const mode = body.mode ?? (searcher.denseAvailable ? "hybrid" : "bm25");
-    if (mode !== "bm25" && !searcher.denseAvailable) {
-      throw new ValidationError("dense retrieval is not configured on this service", [
-        { path: "mode", message: `'${mode}' needs an embedding model; this service has none (use 'bm25')` },
-      ]);
-    }
-    if (body.rerank === true && !searcher.rerankAvailable) {
-      throw new ValidationError("reranking is not configured on this service", [
-        { path: "rerank", message: "this service has no reranker (see SIFT_RERANK_MODEL)" },
-      ]);
-    }
-    const rerank = body.rerank ?? searcher.rerankAvailable;
+    const { mode, rerank } = retrievalOf(searcher, body, searcher.rerankAvailable);
     const streaming = body.stream ?? (c.req.header("accept") ?? "").includes("text/event-stream");
 
     // One signal for the whole answer: the client going away, or the time budget running out.

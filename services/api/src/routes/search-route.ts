@@ -1,7 +1,7 @@
-import { filterSchema, ValidationError } from "@sift/core";
+import { filterSchema } from "@sift/core";
 import { Hono } from "hono";
 import { z } from "zod";
-import { type AppDependencies, type AppEnv, readBody, resolveCollection } from "../context";
+import { type AppDependencies, type AppEnv, readBody, resolveCollection, retrievalOf } from "../context";
 
 const weight = z.number().min(0).max(100);
 
@@ -31,17 +31,7 @@ export function searchRoute(deps: AppDependencies) {
     const collection = await resolveCollection(c, deps.store);
     const body = await readBody(c, searchRequestSchema);
     const searcher = deps.engine.searcher;
-    const mode = body.mode ?? (searcher.denseAvailable ? "hybrid" : "bm25");
-    if (mode !== "bm25" && !searcher.denseAvailable) {
-      throw new ValidationError("dense retrieval is not configured on this service", [
-        { path: "mode", message: `'${mode}' needs an embedding model; this service has none (use 'bm25')` },
-      ]);
-    }
-    if (body.rerank && !searcher.rerankAvailable) {
-      throw new ValidationError("reranking is not configured on this service", [
-        { path: "rerank", message: "this service has no reranker (see SIFT_RERANK_MODEL)" },
-      ]);
-    }
+    const { mode, rerank } = retrievalOf(searcher, body, false);
     // Picks up writes made by other processes (e.g. the CLI against the same Postgres).
     await deps.engine.refreshIfStale(collection.id, deps.indexRefreshMs);
     const { weights, ...fusion } = body.fusion ?? {};
@@ -56,7 +46,7 @@ export function searchRoute(deps: AppDependencies) {
         ...fusion,
         ...(weights === undefined ? {} : { weights: { bm25: weights.bm25 ?? 1, dense: weights.dense ?? 1 } }),
       },
-      rerank: body.rerank,
+      rerank,
       signal: c.req.raw.signal,
     });
     return c.json({ query: body.query, collection: collection.name, ...result });
