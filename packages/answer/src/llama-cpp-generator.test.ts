@@ -182,7 +182,7 @@ const smolMissing = smolLm2MissingReason();
 if (smolMissing !== undefined) console.warn(`skipping the SmolLM2 generator tests: ${smolMissing}`);
 
 describe.skipIf(smolMissing !== undefined)(
-  `LlamaCppGenerator with SmolLM2-135M-Instruct (the default generator)${smolMissing ? ` [skipped: ${smolMissing}]` : ""}`,
+  `LlamaCppGenerator with SmolLM2-135M-Instruct (the store's instruct GGUF)${smolMissing ? ` [skipped: ${smolMissing}]` : ""}`,
   () => {
     const generator = createLlamaCppGenerator({ modelPath: smolLm2ModelPath, threads: 2 });
     afterAll(() => generator.dispose());
