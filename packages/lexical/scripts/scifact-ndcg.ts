@@ -11,7 +11,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createAnalyzer } from "@sift/text";
-import { analyzeBm25Document, type Bm25Document, Bm25Index, resolveBm25Config } from "../src/index";
+import { analyzeBm25Document, type Bm25Document, resolveBm25Config } from "../src/index";
+import { WinkBm25Index as Bm25Index } from "../src/wink-reference-index";
 
 const { values } = parseArgs({
   options: {

@@ -1,4 +1,4 @@
-export * from "./bm25-index";
+export * from "./analyzed-document";
 export * from "./config";
 export {
   GENERATION_FORMAT,
@@ -7,3 +7,11 @@ export {
   InvalidGenerationError,
 } from "./generation-file";
 export * from "./lexical-index-manager";
+export type {
+  LexicalSegmentStats,
+  LexicalSnapshot,
+  LexicalSnapshotResult,
+  LexicalSnapshotSearch,
+  LexicalSnapshotStats,
+  PreparedLexicalQuery,
+} from "./lexical-snapshot";

@@ -16,13 +16,7 @@ import {
   writeFileAtomically,
 } from "@sift/core";
 import { type Analyzer, createAnalyzer } from "@sift/text";
-import {
-  type AnalyzedBm25Document,
-  analyzeBm25Document,
-  Bm25Index,
-  Bm25IndexBuilder,
-  chunkToBm25Document,
-} from "./bm25-index";
+import { type AnalyzedBm25Document, analyzeBm25Document, chunkToBm25Document } from "./analyzed-document";
 import { type Bm25Config, resolveBm25Config } from "./config";
 import {
   GENERATION_FORMAT,
@@ -32,6 +26,7 @@ import {
   serializeGeneration,
   sha256Hex,
 } from "./generation-file";
+import { WinkBm25Index as Bm25Index, WinkBm25IndexBuilder as Bm25IndexBuilder } from "./wink-reference-index";
 
 /** The `kind` of BM25 generations in the store's generation table. */
 export const BM25_GENERATION_KIND = "bm25";

@@ -1,15 +1,8 @@
 import { createAnalyzer } from "@sift/text";
 import { describe, expect, it } from "vitest";
-import {
-  analyzeBm25Document,
-  type Bm25Document,
-  Bm25Index,
-  Bm25IndexBuilder,
-  buildBm25Index,
-  chunkToBm25Document,
-  WINK_MIN_DOCUMENTS,
-} from "./bm25-index";
+import { analyzeBm25Document, type Bm25Document, chunkToBm25Document } from "./analyzed-document";
 import { defaultBm25Config, resolveBm25Config } from "./config";
+import { WINK_MIN_DOCUMENTS, WinkBm25Index, WinkBm25IndexBuilder } from "./wink-reference-index";
 
 const analyzer = createAnalyzer();
 
@@ -21,16 +14,16 @@ const corpus: Bm25Document[] = [
   { id: 5, title: "Databases", body: "Postgres stores rows in pages; indexes speed up lookups." },
 ];
 
-describe("Bm25Index", () => {
+describe("WinkBm25Index", () => {
   it("ranks the obviously relevant document first", () => {
-    const index = buildBm25Index(corpus, defaultBm25Config, analyzer);
+    const index = WinkBm25Index.build(corpus, defaultBm25Config, analyzer);
     const hits = index.search("how do I boil pasta", 3);
     expect(hits[0]?.chunkId).toBe(3);
     expect(hits.every((hit) => hit.score > 0)).toBe(true);
   });
 
   it("lets the analyzer's stemming match other word forms", () => {
-    const index = buildBm25Index(corpus, defaultBm25Config, analyzer);
+    const index = WinkBm25Index.build(corpus, defaultBm25Config, analyzer);
     expect(index.search("running", 5).map((hit) => hit.chunkId)).toEqual([4]);
     expect(index.search("erupting volcanoes", 5)[0]?.chunkId).toBe(1);
   });
@@ -42,7 +35,7 @@ describe("Bm25Index", () => {
       ...corpus.slice(2).map((document) => ({ ...document, id: document.id + 10 })),
     ];
     const rank = (title: number) =>
-      buildBm25Index(documents, resolveBm25Config({ fieldWeights: { title, body: 1 } }), analyzer)
+      WinkBm25Index.build(documents, resolveBm25Config({ fieldWeights: { title, body: 1 } }), analyzer)
         .search("volcano", 2)
         .map((hit) => hit.chunkId);
     expect(rank(3)).toEqual([1, 2]);
@@ -56,7 +49,7 @@ describe("Bm25Index", () => {
       // Odd ids mention the term more often and outrank every even id.
       body: i % 2 === 0 ? "alpha alpha alpha beta" : "alpha gamma delta epsilon zeta",
     }));
-    const index = buildBm25Index(documents, defaultBm25Config, analyzer);
+    const index = WinkBm25Index.build(documents, defaultBm25Config, analyzer);
     const hits = index.search("alpha", 10, (id) => id % 2 === 0);
     expect(hits).toHaveLength(10);
     expect(hits.every((hit) => hit.chunkId % 2 === 0)).toBe(true);
@@ -64,13 +57,13 @@ describe("Bm25Index", () => {
 
   it("orders ties by ascending chunk id", () => {
     const documents = [9, 3, 7].map((id) => ({ id, title: "", body: "same words here" }));
-    const index = buildBm25Index(documents, defaultBm25Config, analyzer);
+    const index = WinkBm25Index.build(documents, defaultBm25Config, analyzer);
     expect(index.search("words", 10).map((hit) => hit.chunkId)).toEqual([3, 7, 9]);
   });
 
   it.each([0, 1, 2])("works with %i documents (padded to wink's minimum of 3)", (count) => {
     expect(WINK_MIN_DOCUMENTS).toBe(3);
-    const index = buildBm25Index(corpus.slice(0, count), defaultBm25Config, analyzer);
+    const index = WinkBm25Index.build(corpus.slice(0, count), defaultBm25Config, analyzer);
     expect(index.size).toBe(count);
     const hits = index.search("volcano lava weather rain", 10);
     expect(hits.map((hit) => hit.chunkId).sort()).toEqual([1, 2].slice(0, count));
@@ -79,7 +72,7 @@ describe("Bm25Index", () => {
   });
 
   it("returns nothing for empty, stop-word-only or punctuation queries, and for limit 0", () => {
-    const index = buildBm25Index(corpus, defaultBm25Config, analyzer);
+    const index = WinkBm25Index.build(corpus, defaultBm25Config, analyzer);
     expect(index.search("", 10)).toEqual([]);
     expect(index.search("the and of a", 10)).toEqual([]);
     expect(index.search(" ?! ", 10)).toEqual([]);
@@ -87,15 +80,15 @@ describe("Bm25Index", () => {
   });
 
   it("survives an export/import round trip with identical results", () => {
-    const index = buildBm25Index(corpus, defaultBm25Config, analyzer);
-    const restored = Bm25Index.fromJSON(index.toJSON(), index.size, defaultBm25Config, analyzer);
+    const index = WinkBm25Index.build(corpus, defaultBm25Config, analyzer);
+    const restored = WinkBm25Index.fromJSON(index.toJSON(), index.size, defaultBm25Config, analyzer);
     for (const query of ["volcano ash", "run", "postgres index pages"]) {
       expect(restored.search(query, 5)).toEqual(index.search(query, 5));
     }
   });
 
   it("builds incrementally, rejecting invalid ids and use after finish", () => {
-    const builder = new Bm25IndexBuilder(defaultBm25Config, analyzer);
+    const builder = new WinkBm25IndexBuilder(defaultBm25Config, analyzer);
     builder.add(corpus[0]!);
     builder.addAnalyzed(analyzeBm25Document(corpus[1]!, analyzer));
     expect(() => builder.add({ id: 0, title: "", body: "zero" })).toThrow(/positive integer/);

@@ -1,51 +1,18 @@
-import type { ChunkRecord, LexicalHit } from "@sift/core";
+import type { LexicalHit } from "@sift/core";
 import type { Analyzer } from "@sift/text";
 import createWinkEngine, { type WinkBm25Engine } from "wink-bm25-text-search";
+import { type AnalyzedBm25Document, analyzeBm25Document, type Bm25Document } from "./analyzed-document";
 import type { Bm25Config } from "./config";
-
-/** One indexed unit: a chunk's id and its two searchable fields, as raw (unanalysed) text. */
-export interface Bm25Document {
-  /** The chunk id; a positive integer. */
-  id: number;
-  title: string;
-  body: string;
-}
-
-/** A document whose fields have already been through the analyzer (so a rebuild need not analyse again). */
-export interface AnalyzedBm25Document {
-  id: number;
-  title: readonly string[];
-  body: readonly string[];
-}
-
-/** Runs the analyzer over a document's fields. */
-export function analyzeBm25Document(document: Bm25Document, analyzer: Analyzer): AnalyzedBm25Document {
-  return { id: document.id, title: analyzer.analyze(document.title), body: analyzer.analyze(document.body) };
-}
+import { SCORE_PRECISION } from "./wink-formula";
 
 /**
  * wink refuses to `consolidate()` fewer than this many documents (checked in its source, 3.1.2).
- * Smaller indexes are padded with empty documents, see {@link Bm25Index.build}.
+ * Smaller indexes are padded with empty documents, see {@link WinkBm25Index.build}.
  */
 export const WINK_MIN_DOCUMENTS = 3;
 
-/** Decimal places wink keeps of each precomputed term score (its range is 4–9; default 4 makes more ties). */
-const SCORE_PRECISION = 6;
-
 /** The retained wink field that carries the chunk id into the search filter. */
 const ID_FIELD = "id";
-
-/** The fields of a stored chunk: the document title, and the chunk text under its heading path. */
-export function chunkToBm25Document(
-  chunk: Pick<ChunkRecord, "id" | "title" | "text" | "headingPath">,
-): Bm25Document {
-  const headings = chunk.headingPath.join("\n");
-  return {
-    id: chunk.id,
-    title: chunk.title ?? "",
-    body: headings.length > 0 ? `${headings}\n${chunk.text}` : chunk.text,
-  };
-}
 
 function newEngine(config: Bm25Config, analyzer: Analyzer): WinkBm25Engine {
   const engine = createWinkEngine();
@@ -63,17 +30,19 @@ function newEngine(config: Bm25Config, analyzer: Analyzer): WinkBm25Engine {
 }
 
 /**
- * An immutable, consolidated BM25F index (one wink engine) over a fixed set of chunks.
+ * The reference scorer: an immutable, consolidated BM25F index (one wink engine) over a fixed set of chunks.
+ * Not used in production any more (the segment engine is); tests and benches hold the engine to it, score
+ * for score.
  *
  * Scores are raw BM25F sums over query terms (a repeated query term counts again), higher is better, and
  * comparable only between hits of the same index and query: IDF and average length are this index's own.
  */
 /** Lets the builder construct an index while the constructor stays private. */
-let wrapEngine: (engine: WinkBm25Engine, size: number) => Bm25Index;
+let wrapEngine: (engine: WinkBm25Engine, size: number) => WinkBm25Index;
 
-export class Bm25Index {
+export class WinkBm25Index {
   static {
-    wrapEngine = (engine, size) => new Bm25Index(engine, size);
+    wrapEngine = (engine, size) => new WinkBm25Index(engine, size);
   }
 
   private constructor(
@@ -89,8 +58,8 @@ export class Bm25Index {
    * empty document adds no term and no posting, so it can never be a hit; it only counts in N and in the
    * average length, which shifts the scores of such tiny indexes (not their usefulness) a little.
    */
-  static build(documents: Iterable<Bm25Document>, config: Bm25Config, analyzer: Analyzer): Bm25Index {
-    const builder = new Bm25IndexBuilder(config, analyzer);
+  static build(documents: Iterable<Bm25Document>, config: Bm25Config, analyzer: Analyzer): WinkBm25Index {
+    const builder = new WinkBm25IndexBuilder(config, analyzer);
     for (const document of documents) builder.add(document);
     return builder.finish();
   }
@@ -100,17 +69,17 @@ export class Bm25Index {
     documents: Iterable<AnalyzedBm25Document>,
     config: Bm25Config,
     analyzer: Analyzer,
-  ): Bm25Index {
-    const builder = new Bm25IndexBuilder(config, analyzer);
+  ): WinkBm25Index {
+    const builder = new WinkBm25IndexBuilder(config, analyzer);
     for (const document of documents) builder.addAnalyzed(document);
     return builder.finish();
   }
 
   /** Restores an index from {@link toJSON}'s output; `config` and `analyzer` must be those it was built with. */
-  static fromJSON(json: string, size: number, config: Bm25Config, analyzer: Analyzer): Bm25Index {
+  static fromJSON(json: string, size: number, config: Bm25Config, analyzer: Analyzer): WinkBm25Index {
     const engine = newEngine(config, analyzer);
     engine.importJSON(json);
-    return new Bm25Index(engine, size);
+    return new WinkBm25Index(engine, size);
   }
 
   /** wink's own export (term statistics, postings, retained ids). */
@@ -136,9 +105,9 @@ export class Bm25Index {
 
 /**
  * Adds documents one at a time (so a caller can stream them from the store without holding their text), then
- * consolidates once. See {@link Bm25Index.build} for padding of tiny indexes.
+ * consolidates once. See {@link WinkBm25Index.build} for padding of tiny indexes.
  */
-export class Bm25IndexBuilder {
+export class WinkBm25IndexBuilder {
   readonly #engine: WinkBm25Engine;
   readonly #analyzer: Analyzer;
   #size = 0;
@@ -158,17 +127,17 @@ export class Bm25IndexBuilder {
   }
 
   addAnalyzed(document: AnalyzedBm25Document): void {
-    if (this.#finished) throw new Error("Bm25IndexBuilder: add after finish");
+    if (this.#finished) throw new Error("WinkBm25IndexBuilder: add after finish");
     if (!(Number.isSafeInteger(document.id) && document.id > 0)) {
-      throw new Error(`Bm25IndexBuilder: document id must be a positive integer, got ${document.id}`);
+      throw new Error(`WinkBm25IndexBuilder: document id must be a positive integer, got ${document.id}`);
     }
     this.#engine.addDoc({ title: document.title, body: document.body, [ID_FIELD]: document.id }, document.id);
     this.#size += 1;
   }
 
   /** Pads, consolidates and returns the index; the builder cannot be used afterwards. */
-  finish(): Bm25Index {
-    if (this.#finished) throw new Error("Bm25IndexBuilder: finish called twice");
+  finish(): WinkBm25Index {
+    if (this.#finished) throw new Error("WinkBm25IndexBuilder: finish called twice");
     this.#finished = true;
     for (let pad = 1; this.#size + pad - 1 < WINK_MIN_DOCUMENTS; pad += 1) {
       this.#engine.addDoc({ title: "", body: "", [ID_FIELD]: -pad }, -pad);
@@ -176,13 +145,4 @@ export class Bm25IndexBuilder {
     this.#engine.consolidate(SCORE_PRECISION);
     return wrapEngine(this.#engine, this.#size);
   }
-}
-
-/** Builds a consolidated index over `documents` (see {@link Bm25Index.build}). */
-export function buildBm25Index(
-  documents: Iterable<Bm25Document>,
-  config: Bm25Config,
-  analyzer: Analyzer,
-): Bm25Index {
-  return Bm25Index.build(documents, config, analyzer);
 }
