@@ -1,11 +1,5 @@
 export * from "./analyzed-document";
 export * from "./config";
-export {
-  GENERATION_FORMAT,
-  GENERATION_FORMAT_VERSION,
-  type GenerationHeader,
-  InvalidGenerationError,
-} from "./generation-file";
 export * from "./lexical-index-manager";
 export type {
   LexicalSegmentStats,
@@ -15,3 +9,4 @@ export type {
   LexicalSnapshotStats,
   PreparedLexicalQuery,
 } from "./lexical-snapshot";
+export { GENERATION_FORMAT, GENERATION_FORMAT_VERSION, InvalidGenerationError } from "./segment-file";

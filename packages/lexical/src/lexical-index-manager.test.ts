@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DocumentStore, DocumentWrite, Filter, LexicalIndex, Metadata } from "@sift/core";
 import { openStore } from "@sift/store";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { LexicalIndexManager, type LexicalManagerOptions } from "./lexical-index-manager";
+import { readManifest } from "./segment-file";
 
 interface TestDocument {
   id: string;
@@ -83,8 +84,10 @@ function manager(options: Partial<LexicalManagerOptions> = {}): LexicalIndexMana
   return created;
 }
 
-/** Forces the delta/tombstone path: never "small", never over the merge threshold. */
-const deltaMode = { smallCollectionChunks: 0, mergeThreshold: { minChunks: 1_000_000, ratio: 1 } };
+/** Never merges on its own: writes stay deltas and tombstones. */
+const deltaMode = {
+  mergePolicy: { deltaMinChunks: 1e9, deltaRatio: 1e9, tombstoneMinChunks: 1e9, maxDeltaSegments: 1e9 },
+};
 
 async function ids(index: LexicalIndex, query: string, limit = 10, filter?: Filter): Promise<string[]> {
   const { hits } = await index.search({ query, limit, filter });
@@ -253,7 +256,7 @@ describe("LexicalIndexManager filters", () => {
 });
 
 describe.each([
-  ["small collection: exact rebuild on sync", {}],
+  ["default merge policy", {}],
   ["large collection: delta and tombstones", deltaMode],
 ])("LexicalIndexManager sync (%s)", (_, options) => {
   it("drops deleted documents from results right after sync", async () => {
@@ -321,12 +324,15 @@ describe("LexicalIndexManager generations", () => {
     await store.deleteDocuments(collectionId, ["d03", "d07"]);
     await lexical.sync(collectionId);
     expect(lexical.stats(collectionId)).toMatchObject({ baseChunks: 40, deltaChunks: 20, tombstones: 2 });
-    const { warnings } = await index.search({ query: "orchard", limit: 60 });
-    expect(warnings.join()).toMatch(/delta-local statistics/);
+    const fresh = await manager({ dataDir: join(dataDir, "fresh") }).open(collectionId);
+    // Global statistics: before any merge, base + delta + tombstones score exactly like a fresh build.
+    expect((await index.search({ query: "orchard", limit: 60 })).warnings).toEqual([]);
+    for (const query of queries) {
+      expect(await index.search({ query, limit: 10 })).toEqual(await fresh.search({ query, limit: 10 }));
+    }
 
     await lexical.merge(collectionId);
     expect(lexical.stats(collectionId)).toMatchObject({ baseChunks: 58, deltaChunks: 0, tombstones: 0 });
-    const fresh = await manager({ dataDir: join(dataDir, "fresh") }).open(collectionId);
     expect(await results(index)).toEqual(await results(fresh));
     for (const query of queries) {
       expect(await index.search({ query, limit: 10 })).toEqual(await fresh.search({ query, limit: 10 }));
@@ -335,33 +341,31 @@ describe("LexicalIndexManager generations", () => {
 
   it("merges on sync once the delta passes the threshold", async () => {
     const collectionId = await newCollection(corpus.slice(0, 20));
-    const lexical = manager({ smallCollectionChunks: 0, mergeThreshold: { minChunks: 5, ratio: 0.1 } });
+    const lexical = manager({ mergePolicy: { deltaMinChunks: 5, deltaRatio: 0.1 } });
     await lexical.open(collectionId);
     const first = lexical.stats(collectionId)!.generation;
     await write(collectionId, corpus.slice(20, 24));
     await lexical.sync(collectionId);
-    expect(lexical.stats(collectionId)).toMatchObject({ generation: first, deltaChunks: 4 });
+    // Every write is a generation (a delta segment and a manifest), not a rebuild.
+    expect(lexical.stats(collectionId)).toMatchObject({
+      generation: first + 1,
+      baseChunks: 20,
+      deltaChunks: 4,
+    });
     await write(collectionId, corpus.slice(24, 26));
     await lexical.sync(collectionId);
-    expect(lexical.stats(collectionId)).toMatchObject({
-      generation: first + 1,
-      baseChunks: 26,
-      deltaChunks: 0,
-    });
+    expect(lexical.stats(collectionId)).toMatchObject({ baseChunks: 26, deltaChunks: 0, deltaSegments: 0 });
   });
 
-  it("rebuilds small collections on every changing sync", async () => {
-    const collectionId = await newCollection(corpus.slice(0, 10));
-    const lexical = manager();
+  it("merges the deltas (not the base) once there are more than maxDeltaSegments", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 20));
+    const lexical = manager({ mergePolicy: { ...deltaMode.mergePolicy, maxDeltaSegments: 2 } });
     await lexical.open(collectionId);
-    const first = lexical.stats(collectionId)!.generation;
-    await write(collectionId, corpus.slice(10, 11));
-    await lexical.sync(collectionId);
-    expect(lexical.stats(collectionId)).toMatchObject({
-      generation: first + 1,
-      baseChunks: 11,
-      deltaChunks: 0,
-    });
+    for (let i = 0; i < 3; i += 1) {
+      await write(collectionId, corpus.slice(20 + i, 21 + i));
+      await lexical.sync(collectionId);
+    }
+    expect(lexical.stats(collectionId)).toMatchObject({ baseChunks: 20, deltaChunks: 3, deltaSegments: 1 });
   });
 
   it("reopens from the persisted generation without a rebuild, with identical results", async () => {
@@ -395,25 +399,24 @@ describe("LexicalIndexManager generations", () => {
     const second = manager(deltaMode);
     const index = await second.open(collectionId);
     expect(scanChunks).not.toHaveBeenCalled();
-    expect(second.stats(collectionId)).toMatchObject({
-      generation,
-      baseChunks: 50,
-      deltaChunks: 10,
-      tombstones: 1,
-    });
+    expect(second.stats(collectionId)).toMatchObject({ baseChunks: 50, deltaChunks: 10, tombstones: 1 });
+    expect(second.stats(collectionId)!.generation).toBeGreaterThan(generation);
     expect(await ids(index, "harvest 55")).toContain("d55#0");
     expect(await ids(index, "harvest 0", 60)).not.toContain("d00#0");
   });
 
-  it("does not build twice when merge has to open the collection", async () => {
+  it("merges from the segments, without reading the store", async () => {
     const collectionId = await newCollection(corpus.slice(0, 5));
     const lexical = manager();
     const scanChunks = vi.spyOn(store, "scanChunks");
     await lexical.merge(collectionId);
-    expect(scanChunks).toHaveBeenCalledTimes(1);
-    expect(lexical.stats(collectionId)?.generation).toBe(1);
-    await lexical.merge(collectionId);
+    expect(scanChunks).toHaveBeenCalledTimes(1); // the first open builds from the store
     expect(lexical.stats(collectionId)?.generation).toBe(2);
+    const getChunks = vi.spyOn(store, "getChunks");
+    await lexical.merge(collectionId);
+    expect(lexical.stats(collectionId)?.generation).toBe(3);
+    expect(scanChunks).toHaveBeenCalledTimes(1);
+    expect(getChunks).not.toHaveBeenCalled();
   });
 
   it("keeps the current and previous generation files and deletes older ones", async () => {
@@ -425,7 +428,10 @@ describe("LexicalIndexManager generations", () => {
     await lexical.merge(collectionId);
     const generation = lexical.stats(collectionId)!.generation;
     const files = await readdir(join(dataDir, "lexical", String(collectionId)));
-    expect(files.sort()).toEqual([`gen-${generation - 1}.json`, `gen-${generation}.json`]);
+    // The current and the previous state: one manifest and one (merged) segment each.
+    expect(files.filter((f) => f.startsWith("manifest-"))).toHaveLength(2);
+    expect(files.filter((f) => f.startsWith("seg-"))).toHaveLength(2);
+    expect(files).toHaveLength(4);
     const rows = await store.listGenerations(collectionId, "bm25");
     expect(rows.map((row) => [row.generation, row.status])).toEqual([
       [generation, "ready"],
@@ -438,10 +444,10 @@ describe("LexicalIndexManager generations", () => {
     const first = manager(deltaMode);
     await first.open(collectionId);
     await write(collectionId, corpus.slice(30, 35));
-    await first.merge(collectionId);
-    const latest = first.stats(collectionId)!.generation;
+    await first.sync(collectionId);
+    const latest = (await store.latestGeneration(collectionId, "bm25"))!;
     await first.close();
-    await writeFile(join(dataDir, "lexical", String(collectionId), `gen-${latest}.json`), '{"header":');
+    await writeFile(join(dataDir, latest.path), "SIFTGEN2 damaged");
 
     const warnings: string[] = [];
     const logger = {
@@ -454,11 +460,7 @@ describe("LexicalIndexManager generations", () => {
     const second = manager({ ...deltaMode, logger });
     const index = await second.open(collectionId);
     expect(scanChunks).not.toHaveBeenCalled();
-    expect(second.stats(collectionId)).toMatchObject({
-      generation: latest - 1,
-      baseChunks: 30,
-      deltaChunks: 5,
-    });
+    expect(second.stats(collectionId)).toMatchObject({ baseChunks: 30, deltaChunks: 5 });
     expect(warnings).toContain("lexical: generation unusable");
     expect(await ids(index, "harvest 33")).toContain("d33#0");
   });
@@ -482,28 +484,32 @@ describe("LexicalIndexManager generations", () => {
     expect(reconfigured.stats(collectionId)).toMatchObject({ generation: generation + 2, baseChunks: 12 });
   });
 
-  it("writes a self-describing generation file whose checksum the store records", async () => {
+  it("writes a binary, self-describing manifest whose checksum the store records", async () => {
     const collectionId = await newCollection(basics);
     const lexical = manager();
     await lexical.open(collectionId);
     const generation = (await store.latestGeneration(collectionId, "bm25"))!;
-    expect(generation.path).toBe(join("lexical", String(collectionId), `gen-${generation.generation}.json`));
+    expect(generation.path).toMatch(
+      new RegExp(`^lexical/${collectionId}/manifest-${process.pid}-.+\\.bm25$`),
+    );
     const data = await readFile(join(dataDir, generation.path));
     expect(createHash("sha256").update(data).digest("hex")).toBe(generation.checksum);
-    const parsed = JSON.parse(data.toString("utf8"));
-    expect(parsed.header).toMatchObject({
-      format: "sift-bm25-generation",
-      version: 1,
+    expect(data.subarray(0, 8).toString("latin1")).toBe("SIFTGEN2");
+    const manifest = await readManifest(join(dataDir, generation.path), {
+      sha256: generation.checksum!,
       analyzer: "english-v1",
       config: { k1: 1.2, b: 0.75, fieldWeights: { title: 2, body: 1 } },
       collectionId,
-      generation: generation.generation,
+      chunkCount: 6,
+    });
+    expect(manifest.header).toMatchObject({
+      format: "sift-bm25-generation",
+      version: 2,
       revision: await store.getRevision(collectionId),
       chunkCount: 6,
     });
-    expect(parsed.chunkIds).toEqual(await store.listChunkIds(collectionId));
+    expect(manifest.segments).toHaveLength(1);
     expect(generation.chunkCount).toBe(6);
-    expect(Array.isArray(parsed.wink)).toBe(true);
   });
 
   it("drop forgets the collection and deletes its files", async () => {
@@ -538,7 +544,7 @@ describe("LexicalIndexManager concurrency", () => {
 
   it("serialises concurrent syncs and merges while searches keep answering", async () => {
     const collectionId = await newCollection(basics);
-    const lexical = manager({ smallCollectionChunks: 0, mergeThreshold: { minChunks: 6, ratio: 0 } });
+    const lexical = manager({ mergePolicy: { deltaMinChunks: 6, deltaRatio: 0 } });
     const index = await lexical.open(collectionId);
     const batches = Array.from({ length: 6 }, (_, b) =>
       Array.from({ length: 4 }, (_, i) => ({ id: `batch-${b}-${i}`, chunks: [`zebra number ${b * 4 + i}`] })),
@@ -585,5 +591,222 @@ describe("LexicalIndexManager concurrency", () => {
     await merging;
     await expect(index.search({ query: "pasta", limit: 5 })).rejects.toThrow(/closed/);
     await expect(lexical.open(collectionId)).rejects.toThrow(/closed/);
+  });
+});
+
+describe("LexicalIndexManager seam (apply, merge, current)", () => {
+  const corpus: TestDocument[] = Array.from({ length: 40 }, (_, i) => ({
+    id: `s${String(i).padStart(2, "0")}`,
+    title: `note ${["red", "green", "blue"][i % 3]}`,
+    chunks: [`${["alpha", "beta", "gamma", "delta"][i % 4]} river ${"stone ".repeat(1 + (i % 3))}item ${i}`],
+  }));
+  const queries = ["alpha river", "stone item", "blue note gamma", "delta delta stone"];
+
+  async function chunksOf(collectionId: number, externalIds: string[]) {
+    const ids = await store.listChunkIds(collectionId);
+    return (await store.getChunks(ids)).filter((chunk) => externalIds.includes(chunk.externalId));
+  }
+
+  it("apply reads nothing from the store, replaces re-added ids, ignores unknown removals, scores exactly", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 30));
+    const lexical = manager(deltaMode);
+    const before = await lexical.openSnapshot(collectionId);
+    await write(collectionId, corpus.slice(30));
+    const added = await chunksOf(
+      collectionId,
+      corpus.slice(30).map((d) => d.id),
+    );
+    const [gone] = await chunksOf(collectionId, ["s03"]);
+    await store.deleteDocuments(collectionId, ["s03"]);
+    const revision = await store.getRevision(collectionId);
+    const reads = (["getChunks", "listChunkIds", "scanChunks", "getRevision"] as const).map((method) =>
+      vi.spyOn(store, method),
+    );
+    // s31 twice (replace), an unknown id removed: both harmless.
+    const snapshot = await lexical.apply(collectionId, {
+      revision,
+      added: [...added, added[1]!],
+      removed: [gone!.id, 987_654_321],
+    });
+    for (const read of reads) expect(read).not.toHaveBeenCalled();
+    expect(lexical.current(collectionId)).toBe(snapshot);
+    expect(before.stats.documents).toBe(30);
+    expect(snapshot.stats).toMatchObject({ documents: 39, tombstones: 1 });
+    expect(snapshot.revision).toBe(revision);
+    vi.restoreAllMocks();
+    const fresh = await manager({ dataDir: join(dataDir, "fresh") }).openSnapshot(collectionId);
+    for (const query of queries) {
+      expect(snapshot.search({ query, limit: 20 })).toEqual(fresh.search({ query, limit: 20 }));
+    }
+    // The old snapshot still answers from its own state.
+    expect(before.search({ query: "item 3", limit: 40 }).hits.some((h) => h.chunkId === gone!.id)).toBe(true);
+  });
+
+  it("a write writes only a delta segment and a manifest, never the base", async () => {
+    const documents = Array.from({ length: 1000 }, (_, i) => ({
+      id: `w${i}`,
+      title: `w ${i}`,
+      chunks: [`word${i % 97} text ${i} lorem ipsum dolor sit amet`],
+    }));
+    const collectionId = await newCollection(documents);
+    const lexical = manager(deltaMode);
+    await lexical.open(collectionId);
+    const directory = join(dataDir, "lexical", String(collectionId));
+    const baseFiles = await readdir(directory);
+    const base = baseFiles.find((name) => name.startsWith("seg-"))!;
+    const baseStat = await stat(join(directory, base));
+    await write(collectionId, [{ id: "fresh", chunks: ["a brand new walrus"] }]);
+    await lexical.sync(collectionId);
+    const after = await readdir(directory);
+    const created = after.filter((name) => !baseFiles.includes(name));
+    expect(created.filter((name) => name.startsWith("seg-"))).toHaveLength(1);
+    expect(created.filter((name) => name.startsWith("manifest-"))).toHaveLength(1);
+    expect((await stat(join(directory, base))).mtimeMs).toBe(baseStat.mtimeMs);
+    let written = 0;
+    for (const name of created) written += (await stat(join(directory, name))).size;
+    expect(written).toBeLessThan(baseStat.size / 10);
+    expect(await ids(await lexical.open(collectionId), "walrus")).toEqual(["fresh#0"]);
+  });
+
+  it("merges off the hot path: searches during the merge see a complete state, applies made meanwhile survive", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 20));
+    const lexical = manager({ ...deltaMode, mergeSliceMs: 0 });
+    await lexical.open(collectionId);
+    for (let i = 20; i < 40; i += 5) {
+      await write(collectionId, corpus.slice(i, i + 5));
+      await lexical.sync(collectionId);
+    }
+    await store.deleteDocuments(collectionId, ["s01"]);
+    await lexical.sync(collectionId);
+    const expected = queries.map((query) => lexical.current(collectionId)!.search({ query, limit: 10 }));
+    let slices = 0;
+    let appliedDuringMerge = false;
+    const merging = lexical.merge(collectionId);
+    // While the merge yields, searches keep answering from the last complete snapshot, and a write lands.
+    while (!appliedDuringMerge) {
+      await new Promise((resolve) => setImmediate(resolve));
+      slices += 1;
+      const snapshot = lexical.current(collectionId)!;
+      if (snapshot.stats.segments.length > 1) {
+        expect(queries.map((query) => snapshot.search({ query, limit: 10 }))).toEqual(expected);
+      }
+      if (slices === 2) {
+        await store.deleteDocuments(collectionId, ["s02"]);
+        await write(collectionId, [{ id: "late", chunks: ["alpha river late arrival"] }]);
+        await lexical.sync(collectionId);
+        appliedDuringMerge = true;
+      }
+    }
+    const merged = await merging;
+    expect(merged.stats.documents).toBe(39);
+    expect(merged.search({ query: "late arrival", limit: 1 }).hits).toHaveLength(1);
+    const fresh = await manager({ dataDir: join(dataDir, "fresh") }).openSnapshot(collectionId);
+    for (const query of queries) {
+      expect(merged.search({ query, limit: 20 })).toEqual(fresh.search({ query, limit: 20 }));
+    }
+  });
+
+  it.each([
+    "segment-written",
+    "manifest-written",
+    "generation-begun",
+    "generation-completed",
+    "merge-slice",
+  ] as const)(
+    "a crash at %s during a write or merge leaves the last complete state loadable",
+    async (step) => {
+      const collectionId = await newCollection(corpus.slice(0, 25));
+      const setup = manager(deltaMode);
+      await setup.open(collectionId);
+      await write(collectionId, corpus.slice(25, 30));
+      await setup.sync(collectionId);
+      await setup.close();
+      const crash = new Error(`crash at ${step}`);
+      let armed = true;
+      const crashing = manager({
+        ...deltaMode,
+        mergeSliceMs: 0,
+        faults: (at) => {
+          if (armed && at === step) {
+            armed = false;
+            throw crash;
+          }
+        },
+      });
+      await crashing.open(collectionId);
+      await write(collectionId, corpus.slice(30));
+      if (step !== "merge-slice") await expect(crashing.sync(collectionId)).rejects.toBe(crash);
+      await write(collectionId, [{ id: "late", chunks: ["late walrus"] }]);
+      await crashing.sync(collectionId).catch(() => {});
+      await expect(
+        (async () => {
+          armed = true;
+          await crashing.merge(collectionId);
+        })(),
+      ).rejects.toBe(crash);
+      // "Restart": a new manager on the same files; it loads the last complete state and catches up.
+      const scanChunks = vi.spyOn(store, "scanChunks");
+      const restarted = manager(deltaMode);
+      const snapshot = await restarted.openSnapshot(collectionId);
+      expect(scanChunks).not.toHaveBeenCalled();
+      expect(snapshot.stats.documents).toBe(41);
+      vi.restoreAllMocks();
+      const fresh = await manager({ dataDir: join(dataDir, "fresh") }).openSnapshot(collectionId);
+      for (const query of [...queries, "late walrus"]) {
+        expect(snapshot.search({ query, limit: 20 })).toEqual(fresh.search({ query, limit: 20 }));
+      }
+      const rows = await store.listGenerations(collectionId, "bm25");
+      expect(rows.filter((row) => row.status === "ready")).toHaveLength(1);
+    },
+  );
+
+  it("a segment file whose checksum does not match falls back to the previous generation, then rebuilds", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 20));
+    const first = manager(deltaMode);
+    await first.open(collectionId);
+    await write(collectionId, corpus.slice(20, 25));
+    await first.sync(collectionId);
+    await first.close();
+    const directory = join(dataDir, "lexical", String(collectionId));
+    const segments = (await readdir(directory)).filter((name) => name.startsWith("seg-"));
+    expect(segments).toHaveLength(2);
+    // Flip one byte of every segment file: no generation is usable, so the collection is rebuilt.
+    for (const name of segments) {
+      const data = await readFile(join(directory, name));
+      data[data.length - 1] = data[data.length - 1]! ^ 0xff;
+      await writeFile(join(directory, name), data);
+    }
+    const warnings: string[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      error() {},
+      warn: (message: string) => void warnings.push(message),
+    };
+    const scanChunks = vi.spyOn(store, "scanChunks");
+    const second = manager({ ...deltaMode, logger });
+    const snapshot = await second.openSnapshot(collectionId);
+    expect(warnings).toContain("lexical: generation unusable");
+    expect(scanChunks).toHaveBeenCalled();
+    expect(snapshot.stats.documents).toBe(25);
+  });
+
+  it("deletes only its own files and those of processes that are gone", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 5));
+    const lexical = manager(deltaMode);
+    await lexical.open(collectionId);
+    const directory = join(dataDir, "lexical", String(collectionId));
+    const alive = `seg-${process.ppid}-zz-1.bin`;
+    const aliveTemporary = `manifest-x.bm25.${process.ppid}.123.tmp`;
+    const dead = `seg-${2 ** 22 + 12_345}-zz-1.bin`;
+    const legacy = "gen-1.json";
+    for (const name of [alive, aliveTemporary, dead, legacy]) await writeFile(join(directory, name), "x");
+    await write(collectionId, corpus.slice(5, 6));
+    await lexical.sync(collectionId);
+    const names = await readdir(directory);
+    expect(names).toContain(alive);
+    expect(names).toContain(aliveTemporary);
+    expect(names).not.toContain(dead);
+    expect(names).not.toContain(legacy);
   });
 });

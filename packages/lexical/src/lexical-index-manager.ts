@@ -1,13 +1,12 @@
-import { readdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import {
+  type ChunkRecord,
   type DocumentStore,
   type IndexGeneration,
-  type LexicalHit,
   type LexicalIndex,
   type LexicalSearchOptions,
   type Logger,
-  type Metadata,
   matchesFilter,
   NotFoundError,
   SiftError,
@@ -16,107 +15,122 @@ import {
   writeFileAtomically,
 } from "@sift/core";
 import { type Analyzer, createAnalyzer } from "@sift/text";
-import { type AnalyzedBm25Document, analyzeBm25Document, chunkToBm25Document } from "./analyzed-document";
+import { analyzeChunk } from "./analyzed-document";
 import { type Bm25Config, resolveBm25Config } from "./config";
+import { BM25_GENERATION_KIND, collectGarbage, ownFileName } from "./lexical-files";
+import { LexicalSnapshot, type LexicalSnapshotStats } from "./lexical-snapshot";
+import { defaultMergePolicy, type MergePolicy, mergeNeeded } from "./merge-policy";
+import type { Segment } from "./segment";
+import { SegmentBuilder } from "./segment-builder";
 import {
+  encodeManifest,
   GENERATION_FORMAT,
   GENERATION_FORMAT_VERSION,
-  type GenerationContents,
-  readGeneration,
-  serializeGeneration,
+  InvalidGenerationError,
+  type ManifestSegment,
+  readForwardTerms,
+  readManifest,
+  readSegmentFile,
   sha256Hex,
-} from "./generation-file";
-import { WinkBm25Index as Bm25Index, WinkBm25IndexBuilder as Bm25IndexBuilder } from "./wink-reference-index";
+  writeSegmentFile,
+} from "./segment-file";
+import { mergeSegments } from "./segment-merge";
+import { type DeadDocument, SegmentView } from "./segment-view";
+import { changeSnapshot, type ForwardReader } from "./snapshot-changes";
 
-/** The `kind` of BM25 generations in the store's generation table. */
-export const BM25_GENERATION_KIND = "bm25";
+export { BM25_GENERATION_KIND } from "./lexical-files";
+export { defaultMergePolicy, type MergePolicy } from "./merge-policy";
+
+/** Steps of a write or a merge at which `faults` is called (tests inject crashes there). */
+export type LexicalWriteStep =
+  | "segment-written"
+  | "manifest-written"
+  | "generation-begun"
+  | "generation-completed"
+  | "merge-slice";
 
 export interface LexicalManagerOptions {
   store: DocumentStore;
-  /** Generation files live under `<dataDir>/lexical/<collectionId>/`. */
+  /** Files live under `<dataDir>/lexical/<collectionId>/`. */
   dataDir: string;
   /** Must be the analyzer queries are meant to be analysed with; default `createAnalyzer()`. */
   analyzer?: Analyzer;
   config?: Partial<Bm25Config>;
   logger?: Logger;
-  /**
-   * A sync merges (rebuilds the base generation) once the changes since the base, added chunks plus deleted
-   * base chunks, exceed `max(minChunks, ratio × base chunks)`. Default `{ minChunks: 2000, ratio: 0.1 }`.
-   */
-  mergeThreshold?: { minChunks: number; ratio: number };
-  /**
-   * Collections with fewer chunks than this are rebuilt in full on every sync that finds a change, so their
-   * scores are always exact. Default 5000.
-   */
-  smallCollectionChunks?: number;
-  /** Page size of `scanChunks` during a merge. Default 1000. */
+  /** When `maybeMerge` (and `sync`) merge; see {@link MergePolicy}. */
+  mergePolicy?: Partial<MergePolicy>;
+  /** Page size of `scanChunks` when a collection is built from the store. Default 1000. */
   scanBatchSize?: number;
+  /** Longest synchronous stretch of a merge between yields to the event loop, ms. Default 8. */
+  mergeSliceMs?: number;
+  /** Called at each step of a write or merge; a throw there acts as a crash at that point (tests only). */
+  faults?: (step: LexicalWriteStep) => void | Promise<void>;
 }
 
 export interface LexicalIndexStats {
-  /** Generation number of the base (as numbered by the store). */
+  /** Generation number of the current state (as numbered by the store). */
   generation: number;
   /** Collection revision the in-memory state corresponds to. */
   revision: number;
+  /** Stored chunks of the first segment, and of the others. */
   baseChunks: number;
   deltaChunks: number;
+  deltaSegments: number;
   tombstones: number;
+  /** N and the average length the scores use (over live chunks). */
+  liveChunks: number;
+  averageLength: number;
 }
 
-/** The persisted, consolidated part of a collection's lexical state. */
-interface Base {
-  generation: IndexGeneration;
-  index: Bm25Index;
-  ids: ReadonlySet<number>;
-  /** Chunk id → its document's metadata (one object per document, shared by its chunks). */
-  metadata: ReadonlyMap<number, Metadata>;
-}
-
-/** A chunk of the delta, kept analysed so that rebuilding the delta on each sync does not analyse it again. */
-interface DeltaChunk {
-  document: AnalyzedBm25Document;
-  metadata: Metadata;
-}
-
-/** Chunks added since the base, indexed on their own in memory (rebuilt on every sync that changes them). */
-interface Delta {
-  index: Bm25Index;
-  chunks: ReadonlyMap<number, DeltaChunk>;
-}
-
-/** Immutable; a sync or merge replaces the whole object, so a search works on one consistent view. */
-interface Snapshot {
-  base: Base;
-  delta: Delta | undefined;
-  /** Base chunk ids that no longer exist in the store. */
-  tombstones: ReadonlySet<number>;
+/** The changes the refresher hands to `apply`: what it already read from the store. */
+export interface LexicalChanges {
+  /** The collection revision these changes bring the index to. */
   revision: number;
+  /** New chunks; an id that is live already is replaced. */
+  added: readonly ChunkRecord[];
+  /** Chunk ids to delete; unknown ids are ignored. */
+  removed: readonly number[];
+}
+
+/** A live handle (the `LexicalIndex` of core): each search reads the collection's current snapshot. */
+export interface LexicalIndexHandle extends LexicalIndex {
+  readonly snapshot: LexicalSnapshot;
 }
 
 interface CollectionState {
   readonly collectionId: number;
-  snapshot: Snapshot;
-  /** `Date.now()` of the last revision check, for `refreshIfStale`. */
+  snapshot: LexicalSnapshot;
+  generation: IndexGeneration;
+  /** Segment → its file name (relative to the collection directory) and sha256. */
+  files: Map<Segment, { file: string; sha256: string }>;
   checkedAt: number;
   dropped: boolean;
-  /** The load found no usable generation (or a small collection had changed) and built the base. */
-  builtOnLoad: boolean;
+  merging: Promise<LexicalSnapshot> | undefined;
 }
 
 /**
- * Keeps one BM25 index per collection in step with the store, in generations:
+ * Keeps one BM25 index per collection as immutable segments (see `docs/adr/0007-pruning-bm25-engine.md`).
  *
- * - a **base**: a consolidated wink index over the chunks present when it was built, persisted as
- *   `<dataDir>/lexical/<collectionId>/gen-<n>.json` and registered in the store's generation table;
- * - a **delta**: a wink index rebuilt in memory over the chunks added since the base. Delta scores use
- *   the delta's own statistics (document count, document frequencies, average length), so until the next
- *   merge they are only roughly comparable with base scores; hits from the delta are flagged in `warnings`;
- * - **tombstones**: base chunk ids that the store no longer has, dropped from results at query time.
+ * THE SEAM for the collection catalog and its background refresher (they call only these):
  *
- * A search queries base and delta with the tombstone check and the metadata filter inside wink's filter
- * callback (before the top-k cut, so `limit` hits come back whenever that many chunks match), then merges
- * by score. Sync and merge are serialised per collection; a search never waits for them and never sees a
- * half-built state.
+ * - `openSnapshot(id)`: loads the persisted state (or builds it from the store's chunks when there is none
+ *   usable), reconciles it with the store by chunk-id diff, and returns the current {@link LexicalSnapshot}.
+ * - `apply(id, { revision, added, removed })`: no store read; analyses `added` into one new delta segment,
+ *   tombstones `removed` (and the old version of re-added ids), persists the delta segment and a manifest,
+ *   registers the generation, returns the new snapshot. Serialised per collection.
+ * - `maybeMerge(id)` / `merge(id)`: merges per the {@link MergePolicy} (or fully) off the hot path: builds
+ *   from the segments themselves, yields to the event loop, never blocks `apply` or searches; the returned
+ *   snapshot includes every `apply` that completed meanwhile.
+ * - `current(id)`: the current snapshot, synchronously (undefined when not open).
+ * - `drop(id)`, `close()`, `stats(id)`.
+ *
+ * Kept for the current callers until they move to the seam: `open(id)` (a live `LexicalIndex` handle with
+ * `Filter` support, metadata from the segments), `sync(id)` (store diff → `apply` → `maybeMerge`) and
+ * `refreshIfStale`.
+ *
+ * Files: one immutable `seg-*.bin` per segment, one `manifest-*.bm25` per state (its segments, their sha256,
+ * their tombstones), registered as a `bm25` row whose checksum is the manifest's sha256. A write writes only
+ * the new delta and a manifest. Each process deletes only files it wrote (or of processes gone).
  */
 export class LexicalIndexManager {
   readonly #store: DocumentStore;
@@ -124,12 +138,17 @@ export class LexicalIndexManager {
   readonly #analyzer: Analyzer;
   readonly #config: Bm25Config;
   readonly #logger: Logger;
-  readonly #mergeThreshold: { minChunks: number; ratio: number };
-  readonly #smallCollectionChunks: number;
+  readonly #policy: MergePolicy;
   readonly #scanBatchSize: number;
+  readonly #mergeSliceMs: number;
+  readonly #faults: (step: LexicalWriteStep) => void | Promise<void>;
   readonly #states = new Map<number, CollectionState>();
-  readonly #opening = new Map<number, Promise<LexicalIndex>>();
+  readonly #opening = new Map<number, Promise<CollectionState>>();
   readonly #queues = new Map<number, Promise<unknown>>();
+  /** Names of files this process wrote, per collection directory (the only ones it may delete). */
+  readonly #written = new Map<number, Set<string>>();
+  /** Public operations in flight, which `close` waits for. */
+  readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
 
   constructor(options: LexicalManagerOptions) {
@@ -138,80 +157,62 @@ export class LexicalIndexManager {
     this.#analyzer = options.analyzer ?? createAnalyzer();
     this.#config = resolveBm25Config(options.config);
     this.#logger = options.logger ?? silentLogger;
-    this.#mergeThreshold = options.mergeThreshold ?? { minChunks: 2000, ratio: 0.1 };
-    this.#smallCollectionChunks = options.smallCollectionChunks ?? 5000;
+    this.#policy = { ...defaultMergePolicy, ...options.mergePolicy };
     this.#scanBatchSize = options.scanBatchSize ?? 1000;
+    this.#mergeSliceMs = options.mergeSliceMs ?? 8;
+    this.#faults = options.faults ?? (() => {});
   }
 
-  /**
-   * Loads the collection's latest valid generation (or builds one when there is none), reconciles it with
-   * the store, and returns a live handle: later syncs and merges are visible through it. Cached per
-   * collection; concurrent calls share one load. Throws `NotFoundError` for an unknown collection.
-   */
-  open(collectionId: number): Promise<LexicalIndex> {
-    if (this.#closed) return Promise.reject(new UnavailableError("the lexical index manager is closed"));
-    const state = this.#states.get(collectionId);
-    if (state !== undefined) return Promise.resolve(this.#handle(state));
-    let opening = this.#opening.get(collectionId);
-    if (opening === undefined) {
-      opening = this.#serialized(collectionId, async () => {
-        const loaded = this.#states.get(collectionId) ?? (await this.#load(collectionId));
-        return this.#handle(loaded);
-      }).finally(() => this.#opening.delete(collectionId));
-      this.#opening.set(collectionId, opening);
-    }
-    return opening;
+  // ---- the seam ----
+
+  /** Loads (cached per collection; concurrent calls share one load) and returns the current snapshot. */
+  async openSnapshot(collectionId: number): Promise<LexicalSnapshot> {
+    return (await this.#state(collectionId)).snapshot;
   }
 
-  /**
-   * Brings the in-memory state up to the store's current revision: new chunks go to the delta, deleted ones
-   * become tombstones; merges when over the threshold, rebuilds when the collection is small. One
-   * `getRevision` round trip when nothing changed. Opens the collection when it is not open yet.
-   */
-  async sync(collectionId: number): Promise<void> {
-    // Even right after a load: a load already in flight may have read the store before the caller's write.
-    await this.open(collectionId);
-    await this.#serialized(collectionId, async () => {
-      const state = this.#states.get(collectionId);
-      if (state !== undefined) await this.#syncLocked(state);
-    });
+  current(collectionId: number): LexicalSnapshot | undefined {
+    return this.#states.get(collectionId)?.snapshot;
   }
 
-  /**
-   * Builds a new base generation from the store, persists it, swaps it in and clears delta and tombstones.
-   * When the collection was not open and opening it had to build a base anyway, that build is the merge.
-   */
-  async merge(collectionId: number): Promise<void> {
-    const wasOpen = this.#states.has(collectionId);
-    await this.open(collectionId);
-    await this.#serialized(collectionId, async () => {
-      const state = this.#states.get(collectionId);
-      if (state === undefined) return;
-      const { delta, tombstones } = state.snapshot;
-      if (!wasOpen && state.builtOnLoad && delta === undefined && tombstones.size === 0) return;
-      state.snapshot = await this.#buildBase(collectionId, state.snapshot.base);
-    });
+  /** Applies changes the caller read from the store (see the class comment). Opens the collection if needed. */
+  apply(collectionId: number, changes: LexicalChanges): Promise<LexicalSnapshot> {
+    return this.#track(
+      (async () => {
+        const state = await this.#state(collectionId);
+        return this.#serialized(collectionId, () => this.#applyLocked(state, changes));
+      })(),
+    );
   }
 
-  /** Syncs when the last revision check of this collection is older than `maxAgeMs` (opens it if needed). */
-  async refreshIfStale(collectionId: number, maxAgeMs: number): Promise<void> {
-    const state = this.#states.get(collectionId);
-    if (state === undefined) {
-      await this.open(collectionId);
-      return;
-    }
-    if (Date.now() - state.checkedAt < maxAgeMs) return;
-    state.checkedAt = Date.now();
-    await this.sync(collectionId);
+  /** Merges when the policy says so; returns the new snapshot, or undefined when nothing was merged. */
+  maybeMerge(collectionId: number): Promise<LexicalSnapshot | undefined> {
+    return this.#track(this.#maybeMerge(collectionId));
   }
 
-  /**
-   * Forgets the collection and deletes its generation files (for a deleted collection; the store drops the
-   * generation rows with it). Handles opened earlier throw `NotFoundError` from then on.
-   */
+  async #maybeMerge(collectionId: number): Promise<LexicalSnapshot | undefined> {
+    const state = await this.#state(collectionId);
+    if (state.merging !== undefined) return state.merging;
+    const kind = mergeNeeded(state.snapshot, this.#policy);
+    if (kind === undefined) return undefined;
+    return this.#merge(state, kind === "full" ? 0 : 1);
+  }
+
+  /** Merges every segment into a new base (no store read); returns the merged snapshot. */
+  merge(collectionId: number): Promise<LexicalSnapshot> {
+    return this.#track(
+      (async () => {
+        const state = await this.#state(collectionId);
+        while (state.merging !== undefined) await state.merging.catch(() => {});
+        return this.#merge(state, 0);
+      })(),
+    );
+  }
+
+  /** Forgets the collection and deletes its files. Handles opened earlier throw `NotFoundError` from then on. */
   async drop(collectionId: number): Promise<void> {
     await this.#serialized(collectionId, async () => {
       const state = this.#states.get(collectionId);
+      await state?.merging?.catch(() => {});
       if (state !== undefined) state.dropped = true;
       this.#states.delete(collectionId);
       await rm(this.#collectionDir(collectionId), { recursive: true, force: true });
@@ -219,68 +220,113 @@ export class LexicalIndexManager {
   }
 
   stats(collectionId: number): LexicalIndexStats | undefined {
-    const snapshot = this.#states.get(collectionId)?.snapshot;
-    if (snapshot === undefined) return undefined;
+    const state = this.#states.get(collectionId);
+    if (state === undefined) return undefined;
+    const { snapshot } = state;
+    const stats: LexicalSnapshotStats = snapshot.stats;
+    const [base, ...deltas] = stats.segments;
     return {
-      generation: snapshot.base.generation.generation,
+      generation: state.generation.generation,
       revision: snapshot.revision,
-      baseChunks: snapshot.base.index.size,
-      deltaChunks: snapshot.delta?.index.size ?? 0,
-      tombstones: snapshot.tombstones.size,
+      baseChunks: base?.documents ?? 0,
+      deltaChunks: deltas.reduce((sum, segment) => sum + segment.documents, 0),
+      deltaSegments: deltas.length,
+      tombstones: stats.tombstones,
+      liveChunks: stats.documents,
+      averageLength: stats.averageLength,
     };
   }
 
-  /** Waits for running syncs and merges, then forgets every collection. Does not close the store. */
+  /** Waits for running writes and merges, then forgets every collection. Does not close the store. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.allSettled([...this.#opening.values(), ...this.#queues.values()]);
+    while (this.#inflight.size > 0 || this.#queues.size > 0) {
+      await Promise.allSettled([...this.#inflight, ...this.#opening.values(), ...this.#queues.values()]);
+    }
     for (const state of this.#states.values()) state.dropped = true;
     this.#states.clear();
   }
 
-  // ---- search ----
+  // ---- kept for current callers ----
 
-  #handle(state: CollectionState): LexicalIndex {
+  /** A live `LexicalIndex` handle: every search reads the then-current snapshot; `Filter`s use segment metadata. */
+  async open(collectionId: number): Promise<LexicalIndexHandle> {
+    const state = await this.#state(collectionId);
+    const manager = this;
     return {
-      search: async (options) => {
-        if (state.dropped) {
-          throw this.#closed
-            ? new UnavailableError("the lexical index manager is closed")
-            : new NotFoundError("collection", String(state.collectionId));
-        }
-        return search(state.snapshot, options);
+      get snapshot() {
+        return state.snapshot;
+      },
+      async search(options: LexicalSearchOptions) {
+        manager.#ensureUsable(state);
+        return searchWithFilter(state.snapshot, options);
       },
     };
   }
 
-  // ---- loading and syncing (always under the collection's queue) ----
+  /**
+   * Brings the index up to the store: one `getRevision` when nothing changed; else a chunk-id diff, the new
+   * chunks fetched, `apply`, then `maybeMerge`.
+   */
+  sync(collectionId: number): Promise<void> {
+    return this.#track(
+      (async () => {
+        const state = await this.#state(collectionId);
+        await this.#serialized(collectionId, () => this.#reconcileLocked(state));
+        await this.#maybeMerge(collectionId);
+      })(),
+    );
+  }
+
+  /** Syncs when the last revision check of this collection is older than `maxAgeMs` (opens it if needed). */
+  async refreshIfStale(collectionId: number, maxAgeMs: number): Promise<void> {
+    const state = this.#states.get(collectionId);
+    if (state === undefined) {
+      await this.#state(collectionId);
+      return;
+    }
+    if (Date.now() - state.checkedAt < maxAgeMs) return;
+    state.checkedAt = Date.now();
+    await this.sync(collectionId);
+  }
+
+  // ---- loading ----
+
+  #state(collectionId: number): Promise<CollectionState> {
+    if (this.#closed) return Promise.reject(new UnavailableError("the lexical index manager is closed"));
+    const state = this.#states.get(collectionId);
+    if (state !== undefined) return Promise.resolve(state);
+    let opening = this.#opening.get(collectionId);
+    if (opening === undefined) {
+      opening = this.#serialized(collectionId, async () => {
+        const loaded = this.#states.get(collectionId) ?? (await this.#load(collectionId));
+        this.#states.set(collectionId, loaded);
+        return loaded;
+      }).finally(() => this.#opening.delete(collectionId));
+      this.#opening.set(collectionId, opening);
+    }
+    return opening;
+  }
+
+  #ensureUsable(state: CollectionState): void {
+    if (!state.dropped) return;
+    throw this.#closed
+      ? new UnavailableError("the lexical index manager is closed")
+      : new NotFoundError("collection", String(state.collectionId));
+  }
 
   async #load(collectionId: number): Promise<CollectionState> {
     if ((await this.#store.getCollectionById(collectionId)) === undefined) {
       throw new NotFoundError("collection", String(collectionId));
     }
-    const base = await this.#loadNewestValidBase(collectionId);
-    let snapshot: Snapshot;
-    if (base === undefined) {
-      snapshot = await this.#buildBase(collectionId, undefined);
-    } else {
-      snapshot = { base, delta: undefined, tombstones: new Set(), revision: base.generation.revision };
-    }
-    const state: CollectionState = {
-      collectionId,
-      snapshot,
-      checkedAt: Date.now(),
-      dropped: false,
-      builtOnLoad: false,
-    };
-    if (base !== undefined) await this.#syncLocked(state);
-    state.builtOnLoad = state.snapshot.base !== base;
-    this.#states.set(collectionId, state);
-    return state;
+    const loaded = await this.#loadNewestValid(collectionId);
+    if (loaded === undefined) return this.#buildFromStore(collectionId);
+    await this.#reconcileLocked(loaded);
+    return loaded;
   }
 
-  /** The latest ready generation, else older ones (newest first) whose file still verifies. */
-  async #loadNewestValidBase(collectionId: number): Promise<Base | undefined> {
+  /** The latest ready generation, else older ones (newest first) whose files still verify. */
+  async #loadNewestValid(collectionId: number): Promise<CollectionState | undefined> {
     const latest = await this.#store.latestGeneration(collectionId, BM25_GENERATION_KIND);
     const all = await this.#store.listGenerations(collectionId, BM25_GENERATION_KIND);
     const candidates = [
@@ -289,14 +335,14 @@ export class LexicalIndexManager {
     ];
     for (const generation of candidates) {
       try {
-        const base = await this.#readBase(generation);
+        const state = await this.#readState(generation);
         if (generation !== latest) {
           this.#logger.warn("lexical: loaded an older generation", {
             collectionId,
             generation: generation.generation,
           });
         }
-        return base;
+        return state;
       } catch (error) {
         if (!SiftError.is(error) || error.code !== "invalid_generation") throw error;
         this.#logger.warn("lexical: generation unusable", {
@@ -311,102 +357,50 @@ export class LexicalIndexManager {
     return undefined;
   }
 
-  async #readBase(generation: IndexGeneration): Promise<Base> {
-    const contents = await readGeneration(this.#resolve(generation.path), {
-      checksum: generation.checksum ?? "",
-      analyzer: this.#analyzer.name,
-      config: this.#config,
+  async #readState(generation: IndexGeneration): Promise<CollectionState> {
+    const expected = { analyzer: this.#analyzer.name, config: this.#config };
+    const manifest = await readManifest(this.#resolve(generation.path), {
+      ...expected,
+      sha256: generation.checksum ?? "",
       collectionId: generation.collectionId,
       chunkCount: generation.chunkCount,
     });
-    const index = Bm25Index.fromJSON(
-      contents.winkJson,
-      contents.chunkIds.length,
-      this.#config,
-      this.#analyzer,
-    );
-    const metadata = new Map<number, Metadata>();
-    contents.chunkIds.forEach((chunkId, i) => {
-      metadata.set(chunkId, contents.documentMetadata[String(contents.documentIds[i])] ?? {});
+    const directory = this.#collectionDir(generation.collectionId);
+    const files = new Map<Segment, { file: string; sha256: string }>();
+    const views: SegmentView[] = [];
+    for (const entry of manifest.segments) {
+      const segment = await readSegmentFile(join(directory, entry.file), {
+        ...expected,
+        sha256: entry.sha256,
+      });
+      if (segment.docCount !== entry.documents)
+        throw new InvalidGenerationError(`${entry.file}: document count`);
+      files.set(segment, { file: entry.file, sha256: entry.sha256 });
+      const ordinals = [...entry.tombstones];
+      if (ordinals.some((ordinal) => ordinal >= segment.docCount)) {
+        throw new InvalidGenerationError(`${entry.file}: tombstone out of range`);
+      }
+      const terms = await readForward(segment, ordinals);
+      views.push(
+        SegmentView.of(segment).withDead(ordinals.map((ordinal, i) => ({ ordinal, terms: terms[i]! }))),
+      );
+    }
+    const snapshot = new LexicalSnapshot(views, {
+      analyzer: this.#analyzer,
+      config: this.#config,
+      revision: manifest.header.revision,
     });
-    return { generation, index, ids: new Set(contents.chunkIds), metadata };
+    return { collectionId: generation.collectionId, snapshot, generation, files, ...freshState() };
   }
 
-  async #syncLocked(state: CollectionState): Promise<void> {
-    const { collectionId } = state;
-    const current = state.snapshot;
-    state.checkedAt = Date.now();
-    // Revision first: a write racing with the reads below bumps it again, and the next sync catches up.
+  /** Scans the collection, analyses every chunk, builds a base segment and persists it. */
+  async #buildFromStore(collectionId: number): Promise<CollectionState> {
     const revision = await this.#store.getRevision(collectionId);
-    if (revision === current.revision) return;
-    const storeIds = await this.#store.listChunkIds(collectionId);
-    const changes = diff(current, storeIds);
-    if (
-      changes.added.length === 0 &&
-      changes.removedFromBase.size === current.tombstones.size &&
-      changes.removedFromDelta.length === 0
-    ) {
-      state.snapshot = { ...current, revision };
-      return;
-    }
-    // Changes since the base once this sync is applied: chunks in the delta plus deleted base chunks.
-    const deltaSize = current.delta?.index.size ?? 0;
-    const pending =
-      deltaSize + changes.added.length - changes.removedFromDelta.length + changes.removedFromBase.size;
-    const threshold = Math.max(
-      this.#mergeThreshold.minChunks,
-      this.#mergeThreshold.ratio * current.base.index.size,
-    );
-    if (storeIds.length < this.#smallCollectionChunks || pending > threshold) {
-      this.#logger.info("lexical: rebuilding base", { collectionId, chunks: storeIds.length, pending });
-      state.snapshot = await this.#buildBase(collectionId, current.base);
-      return;
-    }
-    const deltaChunks = new Map(current.delta?.chunks);
-    for (const id of changes.removedFromDelta) deltaChunks.delete(id);
-    // Chunks deleted since listChunkIds are simply missing here; the next sync sees them gone.
-    for (const chunk of await this.#store.getChunks(changes.added)) {
-      const document = analyzeBm25Document(chunkToBm25Document(chunk), this.#analyzer);
-      deltaChunks.set(chunk.id, { document, metadata: chunk.metadata });
-    }
-    const delta =
-      deltaChunks.size === 0
-        ? undefined
-        : {
-            index: Bm25Index.buildAnalyzed(
-              [...deltaChunks.values()].map((chunk) => chunk.document),
-              this.#config,
-              this.#analyzer,
-            ),
-            chunks: deltaChunks,
-          };
-    state.snapshot = { base: current.base, delta, tombstones: changes.removedFromBase, revision };
-  }
-
-  /**
-   * Scans the collection, builds a base, persists it and returns the snapshot to swap in. The generation row
-   * is completed only after the file is durable; on failure the row and file are removed and the caller
-   * keeps its current snapshot.
-   */
-  async #buildBase(collectionId: number, previous: Base | undefined): Promise<Snapshot> {
-    const revision = await this.#store.getRevision(collectionId);
-    const chunkIds: number[] = [];
-    const documentIds: number[] = [];
-    const documentMetadata = new Map<number, Metadata>();
-    const metadata = new Map<number, Metadata>();
-    const builder = new Bm25IndexBuilder(this.#config, this.#analyzer);
+    const builder = new SegmentBuilder(this.#config);
     for (let afterId = 0; ; ) {
       const page = await this.#store.scanChunks(collectionId, { afterId, limit: this.#scanBatchSize });
       for (const chunk of page) {
-        chunkIds.push(chunk.id);
-        documentIds.push(chunk.documentId);
-        let shared = documentMetadata.get(chunk.documentId);
-        if (shared === undefined) {
-          shared = chunk.metadata;
-          documentMetadata.set(chunk.documentId, shared);
-        }
-        metadata.set(chunk.id, shared);
-        builder.add(chunkToBm25Document(chunk));
+        builder.add(analyzeChunk(chunk, this.#analyzer));
         // Analysis is synchronous CPU work: let searches and other I/O in between.
         if (builder.size % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
@@ -414,100 +408,226 @@ export class LexicalIndexManager {
       if (last === undefined || page.length < this.#scanBatchSize) break;
       afterId = last.id;
     }
-    const index = builder.finish();
-
-    const generation = await this.#beginGeneration(collectionId, revision);
-    const path = this.#resolve(generation.path);
-    let ready: IndexGeneration;
-    try {
-      const contents: GenerationContents = {
-        header: {
-          format: GENERATION_FORMAT,
-          version: GENERATION_FORMAT_VERSION,
-          analyzer: this.#analyzer.name,
-          config: this.#config,
-          collectionId,
-          generation: generation.generation,
-          revision,
-          chunkCount: chunkIds.length,
-          createdAt: new Date().toISOString(),
-        },
-        chunkIds,
-        documentIds,
-        documentMetadata: Object.fromEntries(documentMetadata),
-        winkJson: index.toJSON(),
-      };
-      const data = serializeGeneration(contents);
-      await writeFileAtomically(path, data);
-      ready = await this.#store.completeGeneration(generation.id, {
-        checksum: sha256Hex(data),
-        chunkCount: chunkIds.length,
-      });
-    } catch (error) {
-      await rm(path, { force: true }).catch(() => {});
-      await this.#store.deleteGeneration(generation.id).catch(() => {});
-      throw error;
-    }
-    this.#logger.info("lexical: generation ready", {
+    const empty = new LexicalSnapshot([], { analyzer: this.#analyzer, config: this.#config, revision });
+    const state: CollectionState = {
       collectionId,
-      generation: ready.generation,
-      chunks: chunkIds.length,
-    });
-    await this.#removeOldGenerations(collectionId, ready, previous?.generation);
-    return {
-      base: { generation: ready, index, ids: new Set(chunkIds), metadata },
-      delta: undefined,
-      tombstones: new Set(),
-      revision,
+      snapshot: empty,
+      generation: undefined as unknown as IndexGeneration,
+      files: new Map(),
+      ...freshState(),
     };
+    const segment = await this.#persistSegment(collectionId, builder.finish());
+    const snapshot = new LexicalSnapshot([SegmentView.of(segment.segment)], {
+      analyzer: this.#analyzer,
+      config: this.#config,
+      revision,
+    });
+    state.files.set(segment.segment, segment.ref);
+    await this.#commit(state, snapshot, undefined);
+    this.#logger.info("lexical: built from the store", { collectionId, chunks: segment.segment.docCount });
+    return state;
+  }
+
+  // ---- writes (under the collection's queue) ----
+
+  /** Store diff → apply. One `getRevision` when the revision did not move. */
+  async #reconcileLocked(state: CollectionState): Promise<void> {
+    const { collectionId } = state;
+    state.checkedAt = Date.now();
+    // Revision first: a write racing with the reads below bumps it again, and the next sync catches up.
+    const revision = await this.#store.getRevision(collectionId);
+    if (revision === state.snapshot.revision) return;
+    const storeIds = await this.#store.listChunkIds(collectionId);
+    const present = new Set(storeIds);
+    const live = state.snapshot.liveChunkIds();
+    const liveSet = new Set(live);
+    const removed = live.filter((id) => !present.has(id));
+    const addedIds = storeIds.filter((id) => !liveSet.has(id));
+    // Chunks deleted since listChunkIds are simply missing here; the next sync sees them gone.
+    const added = addedIds.length === 0 ? [] : await this.#store.getChunks(addedIds);
+    await this.#applyLocked(state, { revision, added, removed });
+  }
+
+  async #applyLocked(state: CollectionState, changes: LexicalChanges): Promise<LexicalSnapshot> {
+    this.#ensureUsable(state);
+    const current = state.snapshot;
+    const remove = new Set(changes.removed.filter((id) => current.has(id)));
+    for (const chunk of changes.added) if (current.has(chunk.id)) remove.add(chunk.id);
+    const byId = new Map(changes.added.map((chunk) => [chunk.id, chunk]));
+    if (byId.size === 0 && remove.size === 0) {
+      state.snapshot = current.atRevision(changes.revision);
+      return state.snapshot;
+    }
+    let added: Segment[] = [];
+    if (byId.size > 0) {
+      const builder = new SegmentBuilder(this.#config);
+      for (const chunk of [...byId.values()].sort((left, right) => left.id - right.id)) {
+        builder.add(analyzeChunk(chunk, this.#analyzer));
+        if (builder.size % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      const persisted = await this.#persistSegment(state.collectionId, builder.finish());
+      state.files.set(persisted.segment, persisted.ref);
+      added = [persisted.segment];
+    }
+    const next = await changeSnapshot(
+      current,
+      { remove, add: added, revision: changes.revision },
+      readForward,
+    );
+    await this.#commit(state, next, current);
+    return next;
+  }
+
+  /** Writes a segment file; returns the segment backed by it (forward index on disk) and its reference. */
+  async #persistSegment(collectionId: number, built: Segment) {
+    const file = ownFileName("seg", ".bin");
+    this.#writtenIn(collectionId).add(file);
+    const path = join(this.#collectionDir(collectionId), file);
+    const { sha256, forwardFile } = await writeSegmentFile(path, built, {
+      analyzer: this.#analyzer.name,
+      config: this.#config,
+    });
+    await this.#faults("segment-written");
+    return { segment: built.persistedAt(forwardFile), ref: { file, sha256 } };
   }
 
   /**
-   * The store numbers generations; the file name carries the number, and the store records the path at
-   * `beginGeneration`. So predict the number, and retry if another writer took it meanwhile.
+   * Writes the manifest of `snapshot`, registers it as the new generation, and only then swaps it in.
+   * A crash before `completeGeneration` leaves the previous generation the latest ready one.
    */
-  async #beginGeneration(collectionId: number, revision: number): Promise<IndexGeneration> {
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      const existing = await this.#store.listGenerations(collectionId, BM25_GENERATION_KIND);
-      const next = (existing[0]?.generation ?? 0) + 1;
-      const generation = await this.#store.beginGeneration({
+  async #commit(
+    state: CollectionState,
+    snapshot: LexicalSnapshot,
+    previous: LexicalSnapshot | undefined,
+  ): Promise<void> {
+    const { collectionId } = state;
+    const segments: ManifestSegment[] = snapshot.views.map((view) => {
+      const ref = state.files.get(view.segment);
+      if (ref === undefined) throw new Error("lexical: a segment of the snapshot has no file");
+      return { ...ref, documents: view.segment.docCount, tombstones: view.deadOrdinals() };
+    });
+    const data = encodeManifest({
+      header: {
+        format: GENERATION_FORMAT,
+        version: GENERATION_FORMAT_VERSION,
+        analyzer: this.#analyzer.name,
+        config: this.#config,
         collectionId,
-        kind: BM25_GENERATION_KIND,
-        path: join("lexical", String(collectionId), `gen-${next}.json`),
-        revision,
-      });
-      if (generation.generation === next) return generation;
-      await this.#store.deleteGeneration(generation.id);
+        revision: snapshot.revision,
+        chunkCount: snapshot.stats.documents,
+        createdAt: new Date().toISOString(),
+      },
+      segments,
+    });
+    const file = ownFileName("manifest", ".bm25");
+    this.#writtenIn(collectionId).add(file);
+    await writeFileAtomically(join(this.#collectionDir(collectionId), file), data);
+    await this.#faults("manifest-written");
+    const generation = await this.#store.beginGeneration({
+      collectionId,
+      kind: BM25_GENERATION_KIND,
+      path: join("lexical", String(collectionId), file),
+      revision: snapshot.revision,
+    });
+    await this.#faults("generation-begun");
+    const ready = await this.#store.completeGeneration(generation.id, {
+      checksum: sha256Hex(data),
+      chunkCount: snapshot.stats.documents,
+    });
+    await this.#faults("generation-completed");
+    const replaced = previous === undefined ? undefined : state.generation;
+    state.generation = ready;
+    state.snapshot = snapshot;
+    for (const segment of state.files.keys()) {
+      if (!snapshot.views.some((view) => view.segment === segment)) state.files.delete(segment);
     }
-    throw new UnavailableError(`could not reserve a BM25 generation number for collection ${collectionId}`);
+    await collectGarbage({
+      store: this.#store,
+      directory: this.#collectionDir(collectionId),
+      collectionId,
+      current: ready,
+      previous: replaced,
+      written: this.#writtenIn(collectionId),
+      logger: this.#logger,
+    });
   }
 
-  /** Keeps the new generation and the one it replaces (a fallback); deletes older rows and stray files. */
-  async #removeOldGenerations(
-    collectionId: number,
-    ready: IndexGeneration,
-    previous: IndexGeneration | undefined,
-  ): Promise<void> {
-    try {
-      const keep = new Set([ready.id, previous?.id]);
-      const keepFiles = new Set(
-        [ready.path, previous?.path].filter((p) => p !== undefined).map((p) => this.#resolve(p)),
-      );
-      for (const generation of await this.#store.listGenerations(collectionId, BM25_GENERATION_KIND)) {
-        if (keep.has(generation.id) || generation.generation > ready.generation) continue;
-        await this.#store.deleteGeneration(generation.id);
+  // ---- merges ----
+
+  /** Merges views `from…` of the current snapshot; runs once per collection at a time. */
+  #merge(state: CollectionState, from: number): Promise<LexicalSnapshot> {
+    const run = this.#runMerge(state, from).finally(() => {
+      if (state.merging === run) state.merging = undefined;
+    });
+    state.merging = run;
+    return run;
+  }
+
+  async #runMerge(state: CollectionState, from: number): Promise<LexicalSnapshot> {
+    const { collectionId } = state;
+    const started = state.snapshot;
+    const merging = started.views.slice(from);
+    const started_ms = performance.now();
+    const merged = await mergeSegments(merging, this.#config, {
+      sliceMs: this.#mergeSliceMs,
+      onSlice: () => this.#faults("merge-slice"),
+    });
+    const persisted = await this.#persistSegment(collectionId, merged);
+    return this.#serialized(collectionId, async () => {
+      this.#ensureUsable(state);
+      const now = state.snapshot;
+      // Applies meanwhile only appended views and tombstoned more chunks of the merged ones.
+      const newlyDead: DeadDocument[] = [];
+      for (let index = from; index < started.views.length; index += 1) {
+        const before = started.views[index]!;
+        const after = now.views[index]!;
+        if (after.deadCount === before.deadCount) continue;
+        for (let ordinal = 0; ordinal < after.segment.docCount; ordinal += 1) {
+          if (before.isLive(ordinal) && !after.isLive(ordinal)) {
+            const at = merged.ordinalOf(after.segment.arrays.chunkIds[ordinal]!);
+            newlyDead.push({ ordinal: at, terms: merged.documentTerms(at)! });
+          }
+        }
       }
-      const directory = this.#collectionDir(collectionId);
-      for (const name of await readdir(directory)) {
-        const file = join(directory, name);
-        if (!keepFiles.has(file)) await rm(file, { force: true });
-      }
-    } catch (error) {
-      this.#logger.warn("lexical: could not remove old generations", { collectionId, error: String(error) });
-    }
+      const views = [
+        ...now.views.slice(0, from),
+        SegmentView.of(persisted.segment).withDead(newlyDead),
+        ...now.views.slice(started.views.length),
+      ];
+      state.files.set(persisted.segment, persisted.ref);
+      const snapshot = new LexicalSnapshot(views, {
+        analyzer: this.#analyzer,
+        config: this.#config,
+        revision: now.revision,
+      });
+      await this.#commit(state, snapshot, now);
+      this.#logger.info("lexical: merged", {
+        collectionId,
+        segments: merging.length,
+        chunks: merged.docCount,
+        ms: Math.round(performance.now() - started_ms),
+      });
+      return snapshot;
+    });
   }
 
   // ---- helpers ----
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inflight.add(work);
+    const forget = () => this.#inflight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  #writtenIn(collectionId: number): Set<string> {
+    let written = this.#written.get(collectionId);
+    if (written === undefined) {
+      written = new Set();
+      this.#written.set(collectionId, written);
+    }
+    return written;
+  }
 
   #collectionDir(collectionId: number): string {
     return join(this.#dataDir, "lexical", String(collectionId));
@@ -531,61 +651,31 @@ export class LexicalIndexManager {
   }
 }
 
-/** What changed between a snapshot and the store's chunk ids. */
-function diff(
-  snapshot: Snapshot,
-  storeIds: number[],
-): { added: number[]; removedFromBase: Set<number>; removedFromDelta: number[] } {
-  const present = new Set(storeIds);
-  const deltaChunks = snapshot.delta?.chunks;
-  const added = storeIds.filter((id) => !snapshot.base.ids.has(id) && !deltaChunks?.has(id));
-  const removedFromBase = new Set<number>();
-  for (const id of snapshot.base.ids) if (!present.has(id)) removedFromBase.add(id);
-  const removedFromDelta =
-    deltaChunks === undefined ? [] : [...deltaChunks.keys()].filter((id) => !present.has(id));
-  return { added, removedFromBase, removedFromDelta };
+function freshState() {
+  return { checkedAt: Date.now(), dropped: false, merging: undefined };
 }
 
-async function search(
-  snapshot: Snapshot,
+/** Forward-index entries from memory, or from the segment's file. */
+const readForward: ForwardReader = async (segment, ordinals) => {
+  if (segment.forward !== undefined || segment.forwardFile === undefined) {
+    return ordinals.map((ordinal) => segment.documentTerms(ordinal) ?? new Uint32Array(0));
+  }
+  return readForwardTerms(segment.forwardFile, ordinals);
+};
+
+/** The legacy `LexicalIndex.search`: a core `Filter` evaluated against the segments' stored metadata. */
+function searchWithFilter(
+  snapshot: LexicalSnapshot,
   options: LexicalSearchOptions,
-): Promise<{ hits: LexicalHit[]; warnings: string[] }> {
-  options.signal?.throwIfAborted();
-  const { base, delta, tombstones } = snapshot;
+): { hits: { chunkId: number; score: number }[]; warnings: string[] } {
   const { filter } = options;
-  const limit = Math.floor(options.limit);
-  if (!(limit >= 1) || options.query.trim().length === 0) return { hits: [], warnings: [] };
-
-  const metadataOf = (id: number) => delta?.chunks.get(id)?.metadata ?? base.metadata.get(id);
-  // wink calls the filter once per (query term, posting), so remember each chunk's verdict.
-  const verdicts = new Map<number, boolean>();
-  const accepts = (id: number) => {
-    let verdict = verdicts.get(id);
-    if (verdict === undefined) {
-      const metadata = metadataOf(id);
-      verdict =
-        !tombstones.has(id) &&
-        metadata !== undefined &&
-        (filter === undefined || matchesFilter(filter, metadata));
-      verdicts.set(id, verdict);
-    }
-    return verdict;
-  };
-  const accept = filter === undefined && tombstones.size === 0 ? undefined : accepts;
-
-  const baseHits = base.index.search(options.query, limit, accept);
-  const deltaHits = delta?.index.search(options.query, limit, accept) ?? [];
-  if (deltaHits.length === 0) return { hits: baseHits, warnings: [] };
-  const hits = [...baseHits, ...deltaHits]
-    .sort((left, right) => right.score - left.score || left.chunkId - right.chunkId)
-    .slice(0, limit);
-  const fromDelta = hits.filter((hit) => delta?.chunks.has(hit.chunkId)).length;
-  const warnings =
-    fromDelta === 0
-      ? []
-      : [
-          `bm25: ${fromDelta} of ${hits.length} hits come from chunks indexed since the last merge; ` +
-            "their scores use delta-local statistics until the next merge",
-        ];
-  return { hits, warnings };
+  const accept =
+    filter === undefined
+      ? undefined
+      : (chunkId: number) => {
+          const location = snapshot.locate(chunkId);
+          if (location === undefined) return false;
+          return matchesFilter(filter, snapshot.views[location.view]!.segment.metadataOf(location.ordinal));
+        };
+  return snapshot.search({ query: options.query, limit: options.limit, accept, signal: options.signal });
 }

@@ -41,6 +41,15 @@ export interface SegmentArrays {
   termMaxSaturation: Float32Array;
 }
 
+/** Where a persisted segment's forward index lies in its file (the terms are read on demand). */
+export interface ForwardFile {
+  path: string;
+  /** Byte position of the forward terms section. */
+  termsPosition: number;
+  /** `docCount + 1` offsets into the forward terms. */
+  offsets: Uint32Array;
+}
+
 export interface SegmentParts extends SegmentArrays {
   /** Sum of `lengths`, in ordinal order. */
   totalLength: number;
@@ -48,6 +57,7 @@ export interface SegmentParts extends SegmentArrays {
   referenceAverage: number;
   /** In memory for segments built in this process; persisted segments read it from their file on demand. */
   forward: ForwardIndex | undefined;
+  forwardFile?: ForwardFile | undefined;
   /** Metadata per document id, or its JSON (parsed on first use). */
   metadata: Map<number, Metadata> | Uint8Array;
 }
@@ -69,10 +79,11 @@ export class Segment {
   readonly referenceAverage: number;
   readonly arrays: SegmentArrays;
   readonly forward: ForwardIndex | undefined;
+  readonly forwardFile: ForwardFile | undefined;
   #metadata: Map<number, Metadata> | Uint8Array;
 
   constructor(parts: SegmentParts) {
-    const { totalLength, referenceAverage, forward, metadata, ...arrays } = parts;
+    const { totalLength, referenceAverage, forward, forwardFile, metadata, ...arrays } = parts;
     this.arrays = arrays;
     this.docCount = arrays.chunkIds.length;
     this.termCount = arrays.termOffsets.length - 1;
@@ -80,6 +91,7 @@ export class Segment {
     this.totalLength = totalLength;
     this.referenceAverage = referenceAverage;
     this.forward = forward;
+    this.forwardFile = forwardFile;
     this.#metadata = metadata;
   }
 
@@ -148,13 +160,14 @@ export class Segment {
     return forward.terms.subarray(forward.offsets[ordinal]!, forward.offsets[ordinal + 1]!);
   }
 
-  /** A copy of this segment that keeps its forward index only on disk (frees its memory once persisted). */
-  withoutForwardIndex(): Segment {
+  /** This segment, persisted: the forward index stays on disk in `file` (its memory is freed). */
+  persistedAt(file: ForwardFile): Segment {
     return new Segment({
       ...this.arrays,
       totalLength: this.totalLength,
       referenceAverage: this.referenceAverage,
       forward: undefined,
+      forwardFile: file,
       metadata: this.#metadata,
     });
   }
