@@ -15,7 +15,7 @@ import { roundScore } from "./wink-formula";
 import { WinkBm25Index } from "./wink-reference-index";
 
 const analyzer = createAnalyzer();
-const algorithms: TopKAlgorithm[] = ["maxscore", "block-max-wand", "exhaustive"];
+const algorithms: TopKAlgorithm[] = ["auto", "maxscore", "block-max-wand", "exhaustive"];
 
 function snapshotOf(segments: Segment[], config: Bm25Config = defaultBm25Config): LexicalSnapshot {
   return new LexicalSnapshot(segments.map(SegmentView.of), { analyzer, config, revision: 1 });

@@ -117,7 +117,7 @@ export class LexicalSnapshot {
 
   /** The best `limit` live chunks for the query. Synchronous; see {@link LexicalSnapshotSearch}. */
   search(request: LexicalSnapshotSearch): LexicalSnapshotResult {
-    return searchSnapshot(this, request, "maxscore").result;
+    return searchSnapshot(this, request, "auto").result;
   }
 
   /** Analyses `query` (or takes already analysed terms) and binds it to this snapshot's statistics. */

@@ -14,7 +14,15 @@ export interface MergeOptions {
 /** Yields to the event loop whenever the current slice has run longer than `sliceMs`. */
 class Slicer {
   #sliceStart = performance.now();
+  #work = 0;
   constructor(private readonly options: MergeOptions) {}
+  /** Counts `units` of work (postings); every 16k of them, whether the slice is over (then `maybeYield`). */
+  due(units: number): boolean {
+    this.#work += units;
+    if (this.#work < 16_384) return false;
+    this.#work = 0;
+    return performance.now() - this.#sliceStart >= (this.options.sliceMs ?? 8);
+  }
   async maybeYield(): Promise<void> {
     if (performance.now() - this.#sliceStart < (this.options.sliceMs ?? 8)) return;
     await new Promise((resolve) => setImmediate(resolve));
@@ -24,7 +32,7 @@ class Slicer {
 }
 
 /** Live documents renumbered: segment by segment, ordinal order within each. */
-function renumber(views: readonly SegmentView[]) {
+async function renumber(views: readonly SegmentView[], slicer: Slicer) {
   const newOrdinals = views.map((view) => new Int32Array(view.segment.docCount).fill(-1));
   const live = views.reduce((sum, view) => sum + view.liveCount, 0);
   const chunkIds = new Float64Array(live);
@@ -33,7 +41,7 @@ function renumber(views: readonly SegmentView[]) {
   const metadata = new Map<number, Metadata>();
   let totalLength = 0;
   let next = 0;
-  views.forEach((view, v) => {
+  for (const [v, view] of views.entries()) {
     const { arrays } = view.segment;
     for (let ordinal = 0; ordinal < view.segment.docCount; ordinal += 1) {
       if (!view.isLive(ordinal)) continue;
@@ -45,8 +53,9 @@ function renumber(views: readonly SegmentView[]) {
       totalLength += arrays.lengths[ordinal]!;
       if (!metadata.has(documentId)) metadata.set(documentId, view.segment.metadataOf(ordinal));
       next += 1;
+      if (slicer.due(4)) await slicer.maybeYield();
     }
-  });
+  }
   return { newOrdinals, chunkIds, documentIds, lengths, metadata, totalLength };
 }
 
@@ -80,7 +89,7 @@ async function mergeDictionaries(views: readonly SegmentView[], slicer: Slicer) 
   const sourceTerms = growUint32();
   const sourceOffsets = growUint32();
   sourceOffsets.push(0);
-  for (let step = 0; ; step += 1) {
+  for (;;) {
     let smallest = -1;
     for (let v = 0; v < views.length; v += 1) {
       if (positions[v]! >= views[v]!.segment.termCount) continue;
@@ -115,7 +124,7 @@ async function mergeDictionaries(views: readonly SegmentView[], slicer: Slicer) 
       postingCounts.push(live);
       sourceOffsets.push(sourceViews.length);
     }
-    if (step % 4096 === 0) await slicer.maybeYield();
+    if (slicer.due(1)) await slicer.maybeYield();
   }
   return {
     termBytes: Uint8Array.from(termBytes),
@@ -136,7 +145,7 @@ export async function mergeSegments(
   options: MergeOptions = {},
 ): Promise<Segment> {
   const slicer = new Slicer(options);
-  const documents = renumber(views);
+  const documents = await renumber(views, slicer);
   await slicer.maybeYield();
   const dictionary = await mergeDictionaries(views, slicer);
   const termCount = dictionary.postingCounts.length;
@@ -169,8 +178,8 @@ export async function mergeSegments(
         docTermCounts[doc + 1]! += 1;
         written += 1;
       }
+      if (slicer.due(from[sourceTerm + 1]! - from[sourceTerm]! + 1)) await slicer.maybeYield();
     }
-    if (term % 1024 === 0) await slicer.maybeYield();
   }
   const forward = await invert(postingOffsets, postingDocs, docTermCounts, slicer);
   const referenceAverage = referenceAverageOf(documents.totalLength, documents.chunkIds.length);
@@ -182,9 +191,8 @@ export async function mergeSegments(
     referenceAverage,
     config,
   );
-  for (let term = 0; term < termCount; term += 1024) {
-    blocks.computeTerms(term, Math.min(term + 1024, termCount));
-    await slicer.maybeYield();
+  for (let term = 0; term < termCount; term += 1) {
+    if (slicer.due(blocks.computeTerms(term, term + 1) + 1)) await slicer.maybeYield();
   }
   return new Segment({
     chunkIds: documents.chunkIds,
@@ -221,7 +229,7 @@ async function invert(
       terms[cursor[doc]!] = term;
       cursor[doc]! += 1;
     }
-    if (term % 1024 === 0) await slicer.maybeYield();
+    if (slicer.due(postingOffsets[term + 1]! - postingOffsets[term]! + 1)) await slicer.maybeYield();
   }
   return { offsets, terms };
 }
