@@ -22,11 +22,13 @@ export type TopKAlgorithm = "auto" | "maxscore" | "block-max-wand" | "exhaustive
  * `auto` scores a segment exhaustively when the query's postings there are few (pruning cannot repay its
  * bookkeeping: on BEIR SciFact, 4.4k postings a query, exhaustive ran 0.29 ms p50 against MaxScore's
  * 0.74 ms) and the segment small enough for its dense accumulators; else block-max WAND for queries of at
- * most {@link SHORT_QUERY_TERMS} terms (600k chunks, two-term queries: 1.6 ms p50 against MaxScore's 4.8 ms),
- * MaxScore for longer ones (SciFact claims at 600k chunks: 22 ms against block-max WAND's p99 204 ms and
- * exhaustive's 122 ms p50). See ADR 7.
+ * most {@link SHORT_QUERY_TERMS} terms and k ≤ {@link SHORT_QUERY_MAX_K} (600k chunks, two-term queries,
+ * k=10: 3.9 ms p50 against MaxScore's 7.2 ms), MaxScore otherwise (SciFact claims at 600k chunks, k=10:
+ * 25 ms p50 against block-max WAND's 32 ms and exhaustive's 295 ms; at k=100 block-max WAND falls
+ * further behind: 46 against 33 ms). See ADR 7.
  */
 const SHORT_QUERY_TERMS = 3;
+const SHORT_QUERY_MAX_K = 20;
 const EXHAUSTIVE_MAX_POSTINGS = 16_384;
 const EXHAUSTIVE_MAX_DOCUMENTS = 262_144;
 
@@ -165,7 +167,8 @@ export function searchSegment(
     let postings = 0;
     for (const cursor of cursors) postings += cursor.end - cursor.start;
     const small = postings <= EXHAUSTIVE_MAX_POSTINGS && segment.docCount <= EXHAUSTIVE_MAX_DOCUMENTS;
-    algorithm = small ? "exhaustive" : cursors.length <= SHORT_QUERY_TERMS ? "block-max-wand" : "maxscore";
+    const short = cursors.length <= SHORT_QUERY_TERMS && context.heap.capacity <= SHORT_QUERY_MAX_K;
+    algorithm = small ? "exhaustive" : short ? "block-max-wand" : "maxscore";
   }
   if (algorithm === "exhaustive") exhaustive(context, view, cursors, termOrdinals);
   else if (algorithm === "maxscore") maxScore(new CandidateScorer(context, view), cursors);
