@@ -1,0 +1,262 @@
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import type {
+  AnswerRequest,
+  AnswerResponse,
+  AnswerStreamEvent,
+  ApiErrorBody,
+  Collection,
+  CollectionDetails,
+  DocumentInput,
+  DocumentSummary,
+  FeedEventInput,
+  FeedExplanation,
+  FeedPage,
+  IngestionJob,
+  SearchRequest,
+  SearchResponse,
+  SiftDocument,
+} from "./types";
+
+export interface SiftClientOptions {
+  /** The service's origin, e.g. `http://127.0.0.1:8080`; `""` (the default) means the page's own origin. */
+  baseUrl?: string;
+  /** Sent as `Authorization: Bearer <apiKey>` when set (keys look like `sift_…`). */
+  apiKey?: string | undefined;
+  /** Sent as `x-sift-tenant` when set; a key's own tenant applies when auth is on. */
+  tenant?: string | undefined;
+  /** Default the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A non-2xx answer from the service. `code` is the API's error code (`invalid_request`, `not_found`,
+ * `unauthorized`, `forbidden`, `rate_limited`, …) or `http_<status>` when the body was not the API's error
+ * shape (a proxy's page, for instance).
+ */
+export class SiftApiError extends Error {
+  override readonly name = "SiftApiError";
+  readonly code: string;
+  readonly requestId: string | undefined;
+  readonly fields: Array<{ path: string; message: string }>;
+
+  constructor(
+    readonly status: number,
+    readonly method: string,
+    readonly path: string,
+    body: Partial<ApiErrorBody> | undefined,
+  ) {
+    super(`${method} ${path} answered ${status}: ${body?.message ?? "no error body"}`);
+    this.code = body?.code ?? `http_${status}`;
+    this.requestId = body?.requestId;
+    this.fields = body?.fields ?? [];
+  }
+}
+
+const segment = (value: string) => encodeURIComponent(value);
+
+/**
+ * The Sift HTTP API as typed calls, for browsers and Node 20+: one method per route, bodies and answers as
+ * the README documents them. Every call sends the key and tenant given at construction and throws
+ * {@link SiftApiError} on a non-2xx status.
+ */
+export class SiftClient {
+  readonly #baseUrl: string;
+  readonly #headers: Record<string, string>;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: SiftClientOptions = {}) {
+    this.#baseUrl = (options.baseUrl ?? "").replace(/\/+$/, "");
+    this.#headers = {};
+    if (options.apiKey) this.#headers.authorization = `Bearer ${options.apiKey}`;
+    if (options.tenant) this.#headers["x-sift-tenant"] = options.tenant;
+    // Bound so that a browser's `fetch` is not called with the client as `this`.
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  health(options?: CallOptions): Promise<{ status: string }> {
+    return this.#json("GET", "/healthz", undefined, options);
+  }
+
+  ready(options?: CallOptions): Promise<{ status: string; checks: Record<string, string> }> {
+    return this.#json("GET", "/readyz", undefined, options);
+  }
+
+  async listCollections(options?: CallOptions): Promise<Collection[]> {
+    const body = await this.#json<{ collections: Collection[] }>(
+      "GET",
+      "/v1/collections",
+      undefined,
+      options,
+    );
+    return body.collections;
+  }
+
+  getCollection(collection: string, options?: CallOptions): Promise<CollectionDetails> {
+    return this.#json("GET", `/v1/collections/${segment(collection)}`, undefined, options);
+  }
+
+  /** Creates the collection when missing (`created: true`), else returns it unchanged. */
+  ensureCollection(
+    collection: string,
+    options?: CallOptions,
+  ): Promise<{ collection: Collection; created: boolean }> {
+    return this.#json("PUT", `/v1/collections/${segment(collection)}`, undefined, options);
+  }
+
+  search(collection: string, request: SearchRequest, options?: CallOptions): Promise<SearchResponse> {
+    return this.#json("POST", `/v1/collections/${segment(collection)}/search`, request, options);
+  }
+
+  /** The whole answer as one JSON body. */
+  answer(collection: string, request: AnswerRequest, options?: CallOptions): Promise<AnswerResponse> {
+    return this.#json(
+      "POST",
+      `/v1/collections/${segment(collection)}/answer`,
+      { ...request, stream: false },
+      options,
+    );
+  }
+
+  /**
+   * The answer as it is written: `retrieval`, then `delta`s, then `citations` and `done`, or `error` when it
+   * fails mid-stream (as the service sends them). Aborting `signal` (or breaking out of the loop) closes the
+   * connection, which cancels generation on the service.
+   */
+  async *streamAnswer(
+    collection: string,
+    request: AnswerRequest,
+    options?: CallOptions,
+  ): AsyncGenerator<AnswerStreamEvent, void, undefined> {
+    const path = `/v1/collections/${segment(collection)}/answer`;
+    const response = await this.#send(
+      "POST",
+      path,
+      { ...request, stream: true },
+      options,
+      "text/event-stream",
+    );
+    if (response.body === null) return;
+    const events = response.body
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new EventSourceParserStream());
+    const reader = events.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        const data = JSON.parse(value.data) as Record<string, unknown>;
+        yield { ...data, type: value.event ?? "message" } as AnswerStreamEvent;
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+
+  getDocument(collection: string, id: string, options?: CallOptions): Promise<SiftDocument> {
+    return this.#json<{ document: SiftDocument }>(
+      "GET",
+      `/v1/collections/${segment(collection)}/documents/${segment(id)}`,
+      undefined,
+      options,
+    ).then((body) => body.document);
+  }
+
+  listDocuments(
+    collection: string,
+    page: { limit?: number; cursor?: string } = {},
+    options?: CallOptions,
+  ): Promise<{ documents: DocumentSummary[]; nextCursor: string | null }> {
+    const query = new URLSearchParams();
+    if (page.limit !== undefined) query.set("limit", String(page.limit));
+    if (page.cursor !== undefined) query.set("cursor", page.cursor);
+    const suffix = query.size === 0 ? "" : `?${query}`;
+    return this.#json("GET", `/v1/collections/${segment(collection)}/documents${suffix}`, undefined, options);
+  }
+
+  /** Creates or replaces 1–1000 documents; answers with the ingestion job that did it. */
+  async ingestDocuments(
+    collection: string,
+    documents: DocumentInput[],
+    options?: CallOptions,
+  ): Promise<IngestionJob> {
+    const path = `/v1/collections/${segment(collection)}/documents`;
+    const body = await this.#json<{ job: IngestionJob }>("POST", path, { documents }, options);
+    return body.job;
+  }
+
+  async deleteDocument(collection: string, id: string, options?: CallOptions): Promise<void> {
+    await this.#send(
+      "DELETE",
+      `/v1/collections/${segment(collection)}/documents/${segment(id)}`,
+      undefined,
+      options,
+    );
+  }
+
+  async getJob(collection: string, jobId: number | string, options?: CallOptions): Promise<IngestionJob> {
+    const path = `/v1/collections/${segment(collection)}/jobs/${segment(String(jobId))}`;
+    return (await this.#json<{ job: IngestionJob }>("GET", path, undefined, options)).job;
+  }
+
+  async listJobs(collection: string, limit = 50, options?: CallOptions): Promise<IngestionJob[]> {
+    const path = `/v1/collections/${segment(collection)}/jobs?limit=${limit}`;
+    return (await this.#json<{ jobs: IngestionJob[] }>("GET", path, undefined, options)).jobs;
+  }
+
+  /** A user's feed; a service without the feed answers 404. */
+  feed(
+    user: string,
+    page: { limit?: number; cursor?: string } = {},
+    options?: CallOptions,
+  ): Promise<FeedPage> {
+    const query = new URLSearchParams();
+    if (page.limit !== undefined) query.set("limit", String(page.limit));
+    if (page.cursor !== undefined) query.set("cursor", page.cursor);
+    const suffix = query.size === 0 ? "" : `?${query}`;
+    return this.#json("GET", `/v1/users/${segment(user)}/feed${suffix}`, undefined, options);
+  }
+
+  feedWhy(user: string, itemId: string, options?: CallOptions): Promise<FeedExplanation> {
+    return this.#json("GET", `/v1/users/${segment(user)}/feed/${segment(itemId)}/why`, undefined, options);
+  }
+
+  async sendFeedEvents(user: string, events: FeedEventInput[], options?: CallOptions): Promise<void> {
+    await this.#send("POST", `/v1/users/${segment(user)}/events`, { events }, options);
+  }
+
+  async #json<T>(method: string, path: string, body: unknown, options: CallOptions | undefined): Promise<T> {
+    const response = await this.#send(method, path, body, options, "application/json");
+    return (await response.json()) as T;
+  }
+
+  /** Sends one request; a non-2xx answer becomes a {@link SiftApiError} (its body read and parsed). */
+  async #send(
+    method: string,
+    path: string,
+    body: unknown,
+    options: CallOptions | undefined,
+    accept = "application/json",
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...this.#headers, accept };
+    const init: RequestInit = { method, headers };
+    if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    if (options?.signal !== undefined) init.signal = options.signal;
+    const response = await this.#fetch(`${this.#baseUrl}${path}`, init);
+    if (response.ok) return response;
+    const text = await response.text();
+    let parsed: { error?: Partial<ApiErrorBody> } | undefined;
+    try {
+      parsed = JSON.parse(text) as typeof parsed;
+    } catch {
+      parsed = undefined;
+    }
+    throw new SiftApiError(response.status, method, path.split("?")[0] ?? path, parsed?.error);
+  }
+}

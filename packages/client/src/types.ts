@@ -1,0 +1,322 @@
+/**
+ * The Sift HTTP API's wire shapes, as the README's "HTTP API" section documents them. Hand-written for
+ * now; they are to be checked against (or generated from) the service's `/openapi.json`. Fields the
+ * client does not know pass through untouched: the service may add fields, never change their meaning.
+ */
+
+export type SearchMode = "bm25" | "dense" | "hybrid";
+export type FusionMethod = "rrf" | "minmax" | "zscore" | "dbsf";
+export type Leg = "bm25" | "dense";
+export type Scalar = string | number | boolean | null;
+export type JsonValue = Scalar | JsonValue[] | { [key: string]: JsonValue };
+
+/** A metadata filter (README, "Search"): conditions on dotted `metadata` paths, combined with and/or/not. */
+export type Filter =
+  | { and: Filter[] }
+  | { or: Filter[] }
+  | { not: Filter }
+  | { field: string; eq: Scalar }
+  | { field: string; in: Scalar[] }
+  | {
+      field: string;
+      gt?: number | string;
+      gte?: number | string;
+      lt?: number | string;
+      lte?: number | string;
+    };
+
+export interface SearchRequest {
+  /** 1–4096 characters. */
+  query: string;
+  /** Hits to return, 1–200 (default 10). */
+  k?: number;
+  offset?: number;
+  filter?: Filter;
+  /** Default `hybrid` when the service has an embedding model, else `bm25`. */
+  mode?: SearchMode;
+  fusion?: {
+    method?: FusionMethod;
+    rrfK?: number;
+    weights?: { bm25?: number; dense?: number };
+    candidates?: number;
+  };
+  rerank?: boolean;
+}
+
+/** How one retrieval leg saw a hit. `normalized` and `contribution` are present on fused hits only. */
+export interface LegScore {
+  /** 1-based rank within the leg. */
+  rank: number;
+  /** The leg's raw score (BM25, or cosine similarity for `dense`); higher is better. */
+  score: number;
+  normalized?: number;
+  /** This leg's share of the fused `score`; the legs' contributions add up to it. */
+  contribution?: number;
+}
+
+export interface Snippet {
+  text: string;
+  /** Matched query terms as [start, end) offsets into `text`. */
+  highlights: Array<[number, number]>;
+  /** The same text as HTML: escaped, matches in `<mark>`. */
+  html: string;
+  /** Where `text` lies in the document's text (UTF-16 offsets). */
+  charStart: number;
+  charEnd: number;
+}
+
+export interface SearchHit {
+  documentId: string;
+  chunkId: number;
+  title: string | null;
+  headingPath: string[];
+  /** The chunk's [start, end) in the document's `text`, UTF-16 offsets. */
+  charStart: number;
+  charEnd: number;
+  snippet: Snippet;
+  /** Higher is better; its meaning is given by `scoreKind` (`bm25`, `cosine`, `fused:<method>`, `rerank…`). */
+  score: number;
+  scoreKind: string;
+  legs: Partial<Record<Leg, LegScore>>;
+  rerank?: { rank: number; score: number; firstStageRank: number };
+  metadata: Record<string, JsonValue>;
+}
+
+export interface SearchResponse {
+  query: string;
+  collection: string;
+  mode: SearchMode;
+  k: number;
+  offset: number;
+  /** Legs or stages that failed or timed out (e.g. `["dense"]`): the hits are then of lower quality. */
+  degraded: string[];
+  warnings: string[];
+  timings: Record<string, number>;
+  hits: SearchHit[];
+}
+
+export interface AnswerRequest {
+  question: string;
+  filter?: Filter;
+  mode?: SearchMode;
+  rerank?: boolean;
+  candidates?: number;
+  maxTokens?: number;
+}
+
+/** A citation checked after generation: source `n` of the prompt, located in the document's text. */
+export interface Citation {
+  source: number;
+  chunkId: number;
+  documentId: string;
+  title: string | null;
+  /** The cited passage's [start, end) in the document's `text`, UTF-16 offsets. */
+  charStart: number;
+  charEnd: number;
+  occurrences: number;
+  /** True on citations attached afterwards by lexical overlap (listed apart, in `inferredCitations`). */
+  inferred?: true;
+}
+
+export interface AnswerPassage {
+  n: number;
+  chunkId: number;
+  documentId: string;
+  title: string | null;
+  text: string;
+  charStart: number;
+  charEnd: number;
+  score: number;
+  scoreKind: string;
+  trimmed: boolean;
+}
+
+export interface EvidenceDecision {
+  /** False: the best passage scored below the threshold and no generator ran (`no-evidence`). */
+  sufficient: boolean;
+  reason: string;
+  topScore: number | null;
+  scoreKind: string | null;
+  /** Null when the threshold is minus infinity (every question answered). */
+  threshold: number | null;
+}
+
+export type AnswerOutcome = "answered" | "no-evidence";
+
+export interface CitedSentence {
+  start: number;
+  end: number;
+  text: string;
+  sources: number[];
+  cited: boolean;
+}
+
+export interface AnswerResponse {
+  question: string;
+  collection: string;
+  mode: SearchMode;
+  outcome: AnswerOutcome;
+  text: string;
+  citations: Citation[];
+  inferredCitations: Citation[];
+  removedCitations: Array<{ marker: string; source: number; offset: number }>;
+  sentences: CitedSentence[];
+  uncitedSentences: number;
+  passages: AnswerPassage[];
+  evidence: EvidenceDecision;
+  generator: { id: string; kind: string } | null;
+  usage: { promptTokens: number; completionTokens: number };
+  timings: Record<string, number | null>;
+  degraded: string[];
+  warnings: string[];
+}
+
+/** One Server-Sent Event of a streamed answer, in the order the service sends them. */
+export type AnswerStreamEvent =
+  | {
+      type: "retrieval";
+      passages: AnswerPassage[];
+      evidence: EvidenceDecision;
+      collection: string;
+      mode: SearchMode;
+      warnings: string[];
+    }
+  | { type: "delta"; text: string }
+  | {
+      type: "citations";
+      /** The checked answer text (citations to nothing removed). */
+      text: string;
+      citations: Citation[];
+      inferredCitations: Citation[];
+      sentences: CitedSentence[];
+      uncitedSentences: number;
+      removed: Array<{ marker: string; source: number; offset: number }>;
+    }
+  | {
+      type: "done";
+      outcome: AnswerOutcome;
+      generator: { id: string; kind: string } | null;
+      finishReason: string;
+      usage: { promptTokens: number; completionTokens: number };
+      timings: Record<string, number | null>;
+      degraded: string[];
+      evidence: EvidenceDecision;
+      warnings: string[];
+    }
+  | { type: "error"; error: ApiErrorBody };
+
+export interface Collection {
+  name: string;
+  tenant: string;
+  settings: Record<string, JsonValue>;
+  createdAt: string;
+}
+
+export interface CollectionDetails {
+  collection: Collection;
+  documents: number;
+  indexes: Record<string, JsonValue>;
+}
+
+export interface DocumentInput {
+  id: string;
+  title?: string;
+  text: string;
+  sourceUri?: string;
+  metadata?: Record<string, JsonValue>;
+}
+
+export interface DocumentSummary {
+  id: string;
+  title: string | null;
+  sourceUri: string | null;
+  metadata: Record<string, JsonValue>;
+  contentHash: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SiftDocument extends DocumentSummary {
+  /** The document's text; every `charStart/charEnd` of a hit or citation indexes into it. */
+  text: string;
+}
+
+export type JobStatus = "running" | "succeeded" | "failed" | "interrupted";
+
+export interface IngestionJob {
+  id: number;
+  kind: string;
+  source: string;
+  status: JobStatus;
+  counts: {
+    created: number;
+    updated: number;
+    unchanged: number;
+    deleted: number;
+    skipped: number;
+    failed: number;
+    chunks: number;
+    documentsSeen: number;
+  };
+  errors: Array<{ documentId?: string; message: string } & Record<string, JsonValue>>;
+  timings: Record<string, number>;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+/** A feed item (`GET /v1/users/{user}/feed`): one story (a cluster of near-duplicates) for an analyst. */
+export interface FeedItem {
+  itemId: string;
+  collection: string;
+  documentId: string;
+  title: string;
+  source: string | null;
+  publishedAt: number | string;
+  score: number;
+  alsoFrom: string[];
+}
+
+export interface FeedPage {
+  requestId: string;
+  ranker: string;
+  items: FeedItem[];
+  nextCursor: string | null;
+}
+
+/** Why an item is in the feed (`GET /v1/users/{user}/feed/{itemId}/why`). */
+export interface FeedExplanation {
+  itemId: string;
+  score: number;
+  ranker: string;
+  contributions: Record<string, number>;
+  /** The explanation in sentences, largest contributions first. */
+  reasons: string[];
+}
+
+export type FeedEventType =
+  | "impression"
+  | "open"
+  | "dwell"
+  | "save"
+  | "dismiss"
+  | "mute"
+  | "more-like-this"
+  | "less-like-this";
+
+export interface FeedEventInput {
+  type: FeedEventType;
+  itemId: string;
+  requestId?: string;
+  position?: number;
+  dwellSeconds?: number;
+}
+
+/** The one error body every endpoint answers with (README, "Errors"). */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  requestId: string;
+  fields?: Array<{ path: string; message: string }>;
+}
