@@ -40,6 +40,8 @@ export interface CallOptions {
 export class SiftApiError extends Error {
   override readonly name = "SiftApiError";
   readonly code: string;
+  /** The service's own message (`message` adds the method, path and status). */
+  readonly detail: string;
   readonly requestId: string | undefined;
   readonly fields: Array<{ path: string; message: string }>;
 
@@ -51,6 +53,7 @@ export class SiftApiError extends Error {
   ) {
     super(`${method} ${path} answered ${status}: ${body?.message ?? "no error body"}`);
     this.code = body?.code ?? `http_${status}`;
+    this.detail = body?.message ?? "no error body";
     this.requestId = body?.requestId;
     this.fields = body?.fields ?? [];
   }

@@ -139,6 +139,8 @@ export interface EvidenceDecision {
   scoreKind: string | null;
   /** Null when the threshold is minus infinity (every question answered). */
   threshold: number | null;
+  /** The score kind the threshold was calibrated on; scores of another kind are not held to it. */
+  thresholdScoreKind: string | null;
 }
 
 export type AnswerOutcome = "answered" | "no-evidence";
