@@ -7,6 +7,7 @@ export default defineConfig({
       "services/*/src/**/*.test.ts",
       "indexer/src/**/*.test.ts",
       "eval/src/**/*.test.ts",
+      "infra/tests/**/*.test.ts",
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -11,6 +11,8 @@ python3 infra/models/assemble.py >&2
 # machine installs them from PyPI and Debian's archive).
 bash eval/scripts/python-env.sh >/dev/null
 bash eval/scripts/ensure-chromium.sh
+# The Kubernetes schemas for the deployment-file checks (a cached venv with kubernetes-validate).
+bash infra/scripts/k8s-validate-env.sh >/dev/null
 pnpm --silent check
 pnpm --silent vitest "$@"
 # The eval gate on SciFact (docs/eval.md); skipped when the suite was narrowed with arguments or SIFT_SKIP_EVAL=1.
