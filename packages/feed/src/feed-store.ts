@@ -1,0 +1,85 @@
+import type { Candidate, DocumentRef, FeedEvent, Profile, ServedFeed } from "./types";
+
+/** What the feed keeps of a matched document: its cluster, and what read-time features need. */
+export interface FeedDocumentRecord {
+  tenant: string;
+  collection: string;
+  documentId: string;
+  clusterId: string;
+  title: string;
+  source: string | null;
+  publishedAt: number;
+  /** MinHash signature (see `NearDuplicateIndex`), so the index can be rebuilt from the store. */
+  signature: Uint32Array;
+  embedding: Float32Array | null;
+}
+
+/** An analyst's state of one item (cluster): read once any copy was opened, and so on. */
+export interface ItemState {
+  read: boolean;
+  saved: boolean;
+  dismissed: boolean;
+  updatedAt: number;
+}
+
+/** A trained ranking model as stored: versions count from 1 per (tenant, name). */
+export interface StoredModel {
+  tenant: string;
+  name: string;
+  version: number;
+  createdAt: number;
+  /** The serialised model (see `serializeModel`); opaque to the store. */
+  model: unknown;
+}
+
+/**
+ * The feed's persistence. Phase 2 adds the Postgres/PGlite implementation; {@link MemoryFeedStore} is the
+ * in-memory one. Both pass `feedStoreContract`.
+ *
+ * - Every method is scoped by tenant: nothing of one tenant is visible through another.
+ * - Writes are whole-record upserts keyed as documented; reads return copies the caller may not mutate back.
+ * - Lists are ordered as documented (so the contract can check them), never by insertion accident.
+ */
+export interface FeedStore {
+  getProfile(tenant: string, user: string): Promise<Profile | undefined>;
+  /** Upserts by (tenant, user). */
+  putProfile(profile: Profile): Promise<void>;
+  /** Deletes the profile and everything of that user: candidates, item states, events, served feeds. */
+  deleteProfile(tenant: string, user: string): Promise<boolean>;
+  /** Profiles of a tenant by user id ascending; with `collection`, only those following it. */
+  listProfiles(tenant: string, options?: { collection?: string }): Promise<Profile[]>;
+
+  /** Upserts by (tenant, user, collection, documentId). */
+  putCandidates(candidates: readonly Candidate[]): Promise<void>;
+  /** Removes one document's candidates (every user, or only `users`); returns the users that had one. */
+  removeCandidates(tenant: string, ref: DocumentRef, users?: readonly string[]): Promise<string[]>;
+  /** A user's candidates, by (collection, documentId) ascending. */
+  listCandidates(tenant: string, user: string): Promise<Candidate[]>;
+
+  /** Upserts by (tenant, collection, documentId). */
+  putDocument(record: FeedDocumentRecord): Promise<void>;
+  getDocuments(tenant: string, refs: readonly DocumentRef[]): Promise<Map<string, FeedDocumentRecord>>;
+  removeDocument(tenant: string, ref: DocumentRef): Promise<boolean>;
+  /** Every document of a tenant (rebuilding the near-duplicate index), by (collection, documentId). */
+  listDocuments(tenant: string): Promise<FeedDocumentRecord[]>;
+
+  /** Appends; events are never updated. */
+  appendEvents(events: readonly FeedEvent[]): Promise<void>;
+  /** Events by `at` ascending (ties: append order); `since` inclusive. */
+  listEvents(tenant: string, options?: { user?: string; since?: number }): Promise<FeedEvent[]>;
+  appendServed(served: ServedFeed): Promise<void>;
+  getServed(tenant: string, requestId: string): Promise<ServedFeed | undefined>;
+  /** Served feeds by `at` ascending; `since` inclusive. */
+  listServed(tenant: string, options?: { user?: string; since?: number }): Promise<ServedFeed[]>;
+
+  /** Item states of a user keyed by item id. */
+  getItemStates(tenant: string, user: string): Promise<Map<string, ItemState>>;
+  putItemState(tenant: string, user: string, itemId: string, state: ItemState): Promise<void>;
+
+  /** Stores a new version (previous version + 1, from 1) and returns it. */
+  saveModel(tenant: string, name: string, model: unknown, createdAt: number): Promise<StoredModel>;
+  /** A version, or the latest without `version`. */
+  getModel(tenant: string, name: string, version?: number): Promise<StoredModel | undefined>;
+  /** Versions of a model, ascending. */
+  listModels(tenant: string, name: string): Promise<StoredModel[]>;
+}
