@@ -13,13 +13,13 @@ if [[ -f "$venv/.complete" ]]; then
   exit 0
 fi
 python="${SIFT_PYTHON:-python3}"
-echo "eval: creating the Python venv $venv (pytrec_eval, bm25s) from PyPI" >&2
+echo "eval: creating the Python venv $venv (pytrec_eval, bm25s, lightgbm) from PyPI" >&2
 # An interrupted install leaves no marker and is rebuilt from scratch.
 rm -rf "$venv"
 mkdir -p "$(dirname "$venv")"
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
   -r "$requirements" >&2
-"$venv/bin/python" -c "import pytrec_eval, bm25s, Stemmer" >&2
+"$venv/bin/python" -c "import pytrec_eval, bm25s, Stemmer, lightgbm" >&2
 touch "$venv/.complete"
 echo "$venv"

@@ -1,4 +1,4 @@
-import { type MetricName, metricNames } from "./metrics";
+import { metricNames } from "./metrics";
 import { type EvalReport, type LatencySummary, perQueryValues, winsAndLosses } from "./report";
 
 /**
@@ -114,8 +114,9 @@ const plotWidth = 360;
 const barHeight = 16;
 const gap = 5;
 
-function barChart(
-  metric: MetricName,
+/** One horizontal bar per run for a metric in [0, 1] (`svg[data-chart=<metric>]`, `rect.bar` per run). */
+export function barChart(
+  metric: string,
   bars: Array<{ label: string; kind: "config" | "peer"; value: number }>,
 ): string {
   const height = bars.length * (barHeight + gap) + 24;
@@ -166,7 +167,7 @@ function percent(x: number): string {
   return `${(100 * x).toFixed(1)} %`;
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text
     .replaceAll("&", "&amp;")
     .replaceAll("<", "&lt;")

@@ -81,6 +81,8 @@ export interface FeedPage {
   items: FeedItem[];
   /** Pass back as `cursor` for the next page; `null` on the last one. */
   nextCursor: string | null;
+  /** With `withRanking`: every item in rank order (for evaluation and display; only `items` is logged). */
+  ranking?: FeedItem[];
 }
 
 export interface FeedOptions {
@@ -342,7 +344,7 @@ export class Feed {
   async read(
     tenant: string,
     user: string,
-    options: { limit?: number; cursor?: string | null } = {},
+    options: { limit?: number; cursor?: string | null; withRanking?: boolean } = {},
   ): Promise<FeedPage> {
     const limit = options.limit ?? 20;
     if (!(Number.isInteger(limit) && limit >= 1 && limit <= 200)) {
@@ -378,6 +380,7 @@ export class Feed {
       asOf,
       items: page,
       nextCursor: next < items.length ? encodeCursor(asOf, next) : null,
+      ...(options.withRanking === true ? { ranking: items } : {}),
     };
   }
 
