@@ -157,7 +157,7 @@ function timeline(world: World): Step[] {
     .filter((d) => !d.backlog)
     .map((d) => ({ at: d.arrivedAt, kind: "arrive" as const, id: d.id }));
   for (const analyst of world.analysts) {
-    analyst.readTimes.forEach((at, index) => steps.push({ at, kind: "read", analyst, index }));
+    for (const [index, at] of analyst.readTimes.entries()) steps.push({ at, kind: "read", analyst, index });
   }
   return steps.sort((a, b) => a.at - b.at || (a.kind === b.kind ? 0 : a.kind === "arrive" ? -1 : 1));
 }
