@@ -48,6 +48,9 @@ export class CollectionStatisticsCorpus implements FeedCorpus {
   readonly #documentFrequency = new Map<string, number>();
   readonly #prepared = new WeakMap<AnalyzedChunk, PreparedChunk>();
   readonly #queries = new Map<string, string[]>();
+  /** IDF per term and `maxScore` per query at the current statistics (cleared on every change). */
+  readonly #idf = new Map<string, number>();
+  readonly #maxScores = new Map<string, number>();
 
   constructor(
     private readonly analyzer: Analyzer,
@@ -74,6 +77,8 @@ export class CollectionStatisticsCorpus implements FeedCorpus {
 
   #update(chunk: AnalyzedChunk, sign: 1 | -1): void {
     const prepared = this.#prepare(chunk);
+    this.#idf.clear();
+    this.#maxScores.clear();
     this.#chunks += sign;
     this.#totalLength += sign * prepared.length;
     for (const term of prepared.frequencies.keys()) {
@@ -90,19 +95,35 @@ export class CollectionStatisticsCorpus implements FeedCorpus {
     const averageLength = this.#chunks === 0 ? 1 : this.#totalLength / this.#chunks;
     const norm = 1 - b + (b * prepared.length) / (averageLength || 1);
     let score = 0;
-    let maxScore = 0;
     const matched: string[] = [];
+    // Most saved queries share no term with a given chunk: look the chunk up first, IDF only on a hit.
     for (const term of terms) {
-      const n = this.#documentFrequency.get(term);
-      if (n === undefined) continue;
-      const idf = Math.log((this.#chunks - n + 0.5) / (n + 0.5) + 1);
-      maxScore += idf * (k1 + 1);
       const frequency = prepared.frequencies.get(term);
       if (frequency === undefined) continue;
-      score += ((frequency * (k1 + 1)) / (k1 * norm + frequency)) * idf;
+      score += ((frequency * (k1 + 1)) / (k1 * norm + frequency)) * this.#idfOf(term);
       if (!matched.includes(term)) matched.push(term);
     }
-    return { score, maxScore, terms: matched };
+    return { score, maxScore: this.#maxScore(query, terms), terms: matched };
+  }
+
+  #idfOf(term: string): number {
+    let idf = this.#idf.get(term);
+    if (idf === undefined) {
+      const n = this.#documentFrequency.get(term) ?? 0;
+      idf = n === 0 ? 0 : Math.log((this.#chunks - n + 0.5) / (n + 0.5) + 1);
+      this.#idf.set(term, idf);
+    }
+    return idf;
+  }
+
+  #maxScore(query: string, terms: readonly string[]): number {
+    let max = this.#maxScores.get(query);
+    if (max === undefined) {
+      max = 0;
+      for (const term of terms) max += this.#idfOf(term) * (this.config.k1 + 1);
+      this.#maxScores.set(query, max);
+    }
+    return max;
   }
 
   #queryTerms(query: string): string[] {
