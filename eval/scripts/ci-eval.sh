@@ -8,3 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${SIFT_EVAL_OUT:-eval-out/ci}"
 pnpm --silent eval --dataset ../shared/datasets/scifact --split test --out "$out" --gate
+# The feed simulator's short run (docs/feed.md): 40 analysts, three policies, the same world otherwise; its
+# floors are in eval/feed-thresholds.json. The embedding cache filled by the eval above makes it CPU-only.
+pnpm --silent eval:feed --dataset ../shared/datasets/scifact --split test --out "$out/feed" \
+  --analysts 40 --policies hybrid,hybrid+feedback,learned --gate

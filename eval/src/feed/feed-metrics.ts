@@ -54,7 +54,7 @@ export interface PolicyMetrics {
   "ndcg@10LastThird": number;
   relevantShownWithinDay: number;
   intraListDiversity: number;
-  /** Mean nDCG@10 of the reads in each tenth of the run (the learning curve; `null`: no scored read). */
+  /** Mean nDCG@10 of the reads in each tenth of the span (the learning curve; `null`: no scored read). */
   curve: Array<number | null>;
   reads: number;
   relevantArrivals: number;
@@ -85,7 +85,7 @@ export function policyMetrics(
     "ndcg@5": mean(reads.map((r) => r["ndcg@5"])),
     "ndcg@10": mean(reads.map((r) => r["ndcg@10"])),
     "ndcg@10FirstThird": mean(within(0, 1 / 3).map((r) => r["ndcg@10"])),
-    "ndcg@10LastThird": mean(within(2 / 3, 1.0000001).map((r) => r["ndcg@10"])),
+    "ndcg@10LastThird": mean(within(2 / 3, 1 + 1e-9).map((r) => r["ndcg@10"])),
     curve,
     reads: reads.length,
     ...extra,
