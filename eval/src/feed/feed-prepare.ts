@@ -1,6 +1,11 @@
 import type { EmbeddingModelProfile } from "@sift/core";
-import { type BackfillSearch, dot, type FeedDocument, prepareFeedDocument } from "@sift/feed";
-import { Bm25Index, defaultBm25Config } from "@sift/lexical";
+import {
+  type BackfillSearch,
+  CollectionStatisticsCorpus,
+  dot,
+  type FeedDocument,
+  prepareFeedDocument,
+} from "@sift/feed";
 import { fuse } from "@sift/retrieval";
 import { type Analyzer, createAnalyzer } from "@sift/text";
 import type { Progress } from "../progress";
@@ -75,14 +80,21 @@ export function hybridBackfill(
   queryVector: (text: string) => Float32Array | undefined,
 ): BackfillSearch {
   const ids = new Map(backlog.map((d, i) => [i + 1, d]));
-  const index = Bm25Index.build(
-    backlog.map((d, i) => ({ id: i + 1, title: d.title, body: d.text })),
-    defaultBm25Config,
-    analyzer,
-  );
+  // The BM25 leg scores every backlog chunk with the backlog's statistics (exhaustive, as wink does).
+  const index = new CollectionStatisticsCorpus(analyzer);
+  for (const d of backlog) for (const chunk of d.chunks) index.add(chunk);
+  const bm25 = (query: string) =>
+    [...ids]
+      .map(([id, d]) => ({
+        chunkId: id,
+        score: Math.max(0, ...d.chunks.map((c) => index.scoreQuery(query, c).score)),
+      }))
+      .filter((h) => h.score > 0)
+      .sort((a, b) => b.score - a.score || a.chunkId - b.chunkId)
+      .slice(0, 100);
   return {
     async search({ query, limit }) {
-      const lexical = index.search(query, 100);
+      const lexical = bm25(query);
       const vector = queryVector(query);
       const dense =
         vector === undefined

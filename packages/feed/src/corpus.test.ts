@@ -1,6 +1,7 @@
-import { analyzeBm25Document, Bm25Index, defaultBm25Config } from "@sift/lexical";
+import { analyzeBm25Document, defaultBm25Config } from "@sift/lexical";
 import { createAnalyzer } from "@sift/text";
 import { describe, expect, it } from "vitest";
+import createWinkEngine from "wink-bm25-text-search";
 import { CollectionStatisticsCorpus } from "./corpus";
 
 const analyzer = createAnalyzer();
@@ -22,6 +23,24 @@ const queries = [
   "earnings banks",
   "nothing matches xyz",
 ];
+
+/** The reference: wink-bm25-text-search configured as the lexical package configures it. */
+const Bm25Index = {
+  build(docs: typeof documents, config: typeof defaultBm25Config, a: typeof analyzer) {
+    const engine = createWinkEngine();
+    engine.defineConfig({
+      fldWeights: { title: config.fieldWeights.title, body: config.fieldWeights.body },
+      bm25Params: { k1: config.k1, b: config.b, k: 1 },
+    });
+    engine.definePrepTasks([(input) => (typeof input === "string" ? a.analyze(input) : (input as string[]))]);
+    for (const d of docs) engine.addDoc({ title: a.analyze(d.title), body: a.analyze(d.body) }, d.id);
+    engine.consolidate(6);
+    return {
+      search: (query: string, limit: number) =>
+        engine.search(query, limit).map(([id, score]) => ({ chunkId: Number(id), score })),
+    };
+  },
+};
 
 function corpusOf(docs: typeof documents) {
   const corpus = new CollectionStatisticsCorpus(analyzer);
