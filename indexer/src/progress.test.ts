@@ -15,6 +15,7 @@ const snapshot = (done: number, elapsedMs: number, extra: Partial<JobCounts> = {
 
 const job = (counts: Partial<JobCounts>, totalMs: number): IngestionJob => ({
   id: 7,
+  number: 7,
   collectionId: 1,
   kind: "ingest",
   source: "/data",

@@ -22,13 +22,20 @@ export class SiftError extends Error {
   }
 }
 
+/** A 400 lists at most this many offending fields (the message says how many there were). */
+export const maxFieldIssues = 20;
+
 export class ValidationError extends SiftError {
   override readonly code = "invalid_request";
-  constructor(
-    message: string,
-    readonly fields: FieldIssue[] = [],
-  ) {
-    super(message);
+  /** The offending fields, at most `maxFieldIssues` of them. */
+  readonly fields: FieldIssue[];
+  constructor(message: string, fields: FieldIssue[] = []) {
+    super(
+      fields.length > maxFieldIssues
+        ? `${message} (the first ${maxFieldIssues} of ${fields.length} field errors are listed)`
+        : message,
+    );
+    this.fields = fields.slice(0, maxFieldIssues);
   }
 }
 
@@ -89,5 +96,51 @@ export class StoreLockedError extends SiftError {
       `the embedded store at ${dataDir} is in use by process ${pid}; stop that process first ` +
         "(or point both at a Postgres server with DATABASE_URL)",
     );
+  }
+}
+
+/** The request carries no credentials, or credentials that are unknown, malformed, expired or revoked. */
+export class UnauthorizedError extends SiftError {
+  override readonly code = "unauthorized";
+}
+
+/** The caller is known but its role (or its key's scope) does not allow the operation. */
+export class ForbiddenError extends SiftError {
+  override readonly code = "forbidden";
+}
+
+/** The caller sent more requests than its rate allows; retry after `retryAfterSeconds`. */
+export class RateLimitedError extends SiftError {
+  override readonly code = "rate_limited";
+  override readonly isRetryable = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The service is at capacity (a full queue): retry after `retryAfterSeconds`. */
+export class OverloadedError extends SiftError {
+  override readonly code = "overloaded";
+  override readonly isRetryable = true;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A per-tenant quota (e.g. the number of collections) would be exceeded. */
+export class QuotaExceededError extends SiftError {
+  override readonly code = "quota_exceeded";
+  constructor(
+    message: string,
+    readonly quota: string,
+    readonly limit: number,
+  ) {
+    super(message);
   }
 }

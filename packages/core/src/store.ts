@@ -1,3 +1,4 @@
+import type { AccessStore } from "./access";
 import type {
   ChunkInput,
   ChunkRecord,
@@ -62,11 +63,16 @@ export interface DocumentStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  /** Creates the collection when missing; `created` says which happened. */
+  /**
+   * Creates the collection when missing; `created` says which happened. With `maxPerTenant`, creating one
+   * more than that many collections for the tenant throws `QuotaExceededError` (exact under concurrency);
+   * an existing collection is returned whatever the count.
+   */
   ensureCollection(input: {
     tenant: string;
     name: string;
     settings?: Record<string, JsonValue>;
+    maxPerTenant?: number;
   }): Promise<{ collection: Collection; created: boolean }>;
   getCollection(tenant: string, name: string): Promise<Collection | undefined>;
   getCollectionById(id: number): Promise<Collection | undefined>;
@@ -95,14 +101,22 @@ export interface DocumentStore {
 
   /** Ids of all chunks of the collection, ascending. */
   listChunkIds(collectionId: number): Promise<number[]>;
-  /** Chunks with the given ids (missing ids skipped), in no particular order. */
+  /**
+   * Chunks with the given ids (missing ids skipped), in no particular order. Unscoped: for the indexes that
+   * already hold ids of one collection. Anything that serves a request reads `getCollectionChunks`.
+   */
   getChunks(ids: number[]): Promise<ChunkRecord[]>;
+  /** Chunks with the given ids that belong to the collection (others skipped, whoever owns them). */
+  getCollectionChunks(collectionId: number, ids: readonly number[]): Promise<ChunkRecord[]>;
   /** Pages through a collection's chunks by ascending id, starting after `afterId`. */
   scanChunks(collectionId: number, options: { afterId: number; limit: number }): Promise<ChunkRecord[]>;
 
   createJob(input: { collectionId: number; kind: string; source: string }): Promise<IngestionJob>;
   updateJob(id: number, patch: JobPatch): Promise<void>;
+  /** By global id: for the process that created the job. Requests read `getJobByNumber`. */
   getJob(id: number): Promise<IngestionJob | undefined>;
+  /** The collection's job with this per-collection number (1, 2, 3 … in creation order). */
+  getJobByNumber(collectionId: number, number: number): Promise<IngestionJob | undefined>;
   /** Most recent first. */
   listJobs(collectionId: number, options: { limit: number }): Promise<IngestionJob[]>;
   /** Marks `running` jobs whose last update is older than `staleAfterMs` as `interrupted`; returns how many. */
@@ -133,3 +147,6 @@ export interface DocumentStore {
   /** Stores vectors; an existing (model, hash) entry is kept as it is. Returns how many were new. */
   putCachedEmbeddings(model: string, entries: readonly CachedEmbedding[]): Promise<number>;
 }
+
+/** What `openStore` returns: the system of record with keys, audit trail and service secrets. */
+export type SiftStore = DocumentStore & AccessStore;

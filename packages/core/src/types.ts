@@ -85,8 +85,11 @@ export interface JobError {
 
 /** One ingestion run: a CLI invocation or one API batch. */
 export interface IngestionJob {
+  /** Global identity, internal: tenants see `number`. */
   id: number;
   collectionId: number;
+  /** 1, 2, 3 … per collection, in creation order: what the API shows as the job's id. */
+  number: number;
   kind: string;
   source: string;
   status: JobStatus;

@@ -1,10 +1,14 @@
 import {
+  type AccessStore,
+  type ApiKeyInput,
+  type ApiKeyRecord,
+  type AuditEvent,
+  type AuditEventInput,
   type CachedEmbedding,
   type ChunkRecord,
   type Collection,
   ConflictError,
   type DocumentPage,
-  type DocumentStore,
   type DocumentWrite,
   emptyJobCounts,
   type IndexGeneration,
@@ -12,6 +16,8 @@ import {
   type JobPatch,
   type JsonValue,
   NotFoundError,
+  QuotaExceededError,
+  type SiftStore,
   type StoredDocument,
   ValidationError,
   type WriteResult,
@@ -19,6 +25,7 @@ import {
 import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, lte, max, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { toStoreError } from "./database-errors";
+import { DrizzleAccessStore } from "./drizzle-access-store";
 import { chunks, collections, documents, embeddingCache, indexGenerations, ingestionJobs } from "./schema";
 
 /** Either driver's database, or a transaction on it: the query code below is written once for both. */
@@ -94,14 +101,16 @@ function requireLimit(limit: number): number {
  * `DocumentStore` over drizzle, shared by the Postgres (postgres.js) and embedded (PGlite) drivers;
  * only construction and migration differ (see `open-store.ts`).
  */
-export class DrizzleDocumentStore implements DocumentStore {
+export class DrizzleDocumentStore implements SiftStore {
   readonly #binding: DriverBinding;
   readonly #db: Database;
+  readonly #access: AccessStore;
   #closed = false;
 
   constructor(binding: DriverBinding) {
     this.#binding = binding;
     this.#db = binding.db;
+    this.#access = new DrizzleAccessStore(this.#db, (operation, work) => this.#run(operation, work));
   }
 
   /** Runs `work`, mapping driver errors to the core hierarchy. */
@@ -154,22 +163,48 @@ export class DrizzleDocumentStore implements DocumentStore {
     tenant: string;
     name: string;
     settings?: Record<string, JsonValue>;
+    maxPerTenant?: number;
   }): Promise<{ collection: Collection; created: boolean }> {
     return this.#run("ensureCollection", async () => {
-      // ON CONFLICT DO NOTHING + reselect: concurrent callers never see a unique violation.
-      const inserted = await this.#db
-        .insert(collections)
-        .values({ tenant: input.tenant, name: input.name, settings: input.settings ?? {} })
-        .onConflictDoNothing({ target: [collections.tenant, collections.name] })
-        .returning(collectionColumns);
-      const created = inserted[0];
-      if (created) return { collection: created, created: true };
       const existing = await this.getCollection(input.tenant, input.name);
-      if (!existing) {
+      if (existing) return { collection: existing, created: false };
+      const created =
+        input.maxPerTenant === undefined
+          ? await this.#insertCollection(this.#db, input)
+          : await this.#db.transaction(async (tx) => {
+              // One creator per tenant at a time, so the count cannot be raced past the quota.
+              await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`sift.tenant:${input.tenant}`}))`);
+              const count = await tx.$count(collections, eq(collections.tenant, input.tenant));
+              const again = await this.#insertCollection(tx, input);
+              if (again !== undefined && count >= input.maxPerTenant!) {
+                throw new QuotaExceededError(
+                  `tenant '${input.tenant}' already has ${count} collections, the most allowed`,
+                  "collections",
+                  input.maxPerTenant!,
+                );
+              }
+              return again;
+            });
+      if (created) return { collection: created, created: true };
+      // ON CONFLICT DO NOTHING + reselect: concurrent callers never see a unique violation.
+      const raced = await this.getCollection(input.tenant, input.name);
+      if (!raced) {
         throw new ConflictError(`collection '${input.tenant}/${input.name}' was deleted while being ensured`);
       }
-      return { collection: existing, created: false };
+      return { collection: raced, created: false };
     });
+  }
+
+  async #insertCollection(
+    db: Database,
+    input: { tenant: string; name: string; settings?: Record<string, JsonValue> },
+  ): Promise<Collection | undefined> {
+    const inserted = await db
+      .insert(collections)
+      .values({ tenant: input.tenant, name: input.name, settings: input.settings ?? {} })
+      .onConflictDoNothing({ target: [collections.tenant, collections.name] })
+      .returning(collectionColumns);
+    return inserted[0];
   }
 
   getCollection(tenant: string, name: string): Promise<Collection | undefined> {
@@ -446,6 +481,21 @@ export class DrizzleDocumentStore implements DocumentStore {
     });
   }
 
+  getCollectionChunks(collectionId: number, ids: readonly number[]): Promise<ChunkRecord[]> {
+    return this.#run("getCollectionChunks", async () => {
+      const records: ChunkRecord[] = [];
+      for (const group of batches([...new Set(ids)], idBatch)) {
+        const rows = await this.#db
+          .select(chunkRecordColumns)
+          .from(chunks)
+          .innerJoin(documents, eq(documents.id, chunks.documentId))
+          .where(and(eq(chunks.collectionId, collectionId), inArray(chunks.id, group)));
+        records.push(...rows);
+      }
+      return records;
+    });
+  }
+
   async scanChunks(
     collectionId: number,
     options: { afterId: number; limit: number },
@@ -462,14 +512,23 @@ export class DrizzleDocumentStore implements DocumentStore {
     );
   }
 
+  /** Numbers the job from the collection's counter; throws `NotFoundError` for an unknown collection. */
   createJob(input: { collectionId: number; kind: string; source: string }): Promise<IngestionJob> {
-    return this.#run("createJob", async () => {
-      const rows = await this.#db
-        .insert(ingestionJobs)
-        .values({ ...input, counts: emptyJobCounts() })
-        .returning();
-      return rows[0]!;
-    });
+    return this.#run("createJob", () =>
+      this.#db.transaction(async (tx) => {
+        const [counter] = await tx
+          .update(collections)
+          .set({ jobCounter: sql`${collections.jobCounter} + 1` })
+          .where(eq(collections.id, input.collectionId))
+          .returning({ number: collections.jobCounter });
+        if (!counter) throw new NotFoundError("collection", String(input.collectionId));
+        const rows = await tx
+          .insert(ingestionJobs)
+          .values({ ...input, number: counter.number, counts: emptyJobCounts() })
+          .returning();
+        return rows[0]!;
+      }),
+    );
   }
 
   /** Throws `NotFoundError` for an unknown job. `finished: true` stamps `finishedAt`. */
@@ -494,6 +553,16 @@ export class DrizzleDocumentStore implements DocumentStore {
   getJob(id: number): Promise<IngestionJob | undefined> {
     return this.#run("getJob", async () => {
       const rows = await this.#db.select().from(ingestionJobs).where(eq(ingestionJobs.id, id));
+      return rows[0];
+    });
+  }
+
+  getJobByNumber(collectionId: number, number: number): Promise<IngestionJob | undefined> {
+    return this.#run("getJobByNumber", async () => {
+      const rows = await this.#db
+        .select()
+        .from(ingestionJobs)
+        .where(and(eq(ingestionJobs.collectionId, collectionId), eq(ingestionJobs.number, number)));
       return rows[0];
     });
   }
@@ -667,5 +736,41 @@ export class DrizzleDocumentStore implements DocumentStore {
       }
       return inserted;
     });
+  }
+
+  createApiKey(input: ApiKeyInput): Promise<ApiKeyRecord> {
+    return this.#access.createApiKey(input);
+  }
+
+  findApiKeyByHash(hash: string): Promise<(ApiKeyRecord & { hash: string }) | undefined> {
+    return this.#access.findApiKeyByHash(hash);
+  }
+
+  listApiKeys(tenant?: string): Promise<ApiKeyRecord[]> {
+    return this.#access.listApiKeys(tenant);
+  }
+
+  revokeApiKey(id: string, tenant?: string): Promise<ApiKeyRecord | undefined> {
+    return this.#access.revokeApiKey(id, tenant);
+  }
+
+  countApiKeys(): Promise<number> {
+    return this.#access.countApiKeys();
+  }
+
+  touchApiKeys(uses: ReadonlyArray<{ id: string; lastUsedAt: Date }>): Promise<void> {
+    return this.#access.touchApiKeys(uses);
+  }
+
+  appendAudit(events: readonly AuditEventInput[]): Promise<void> {
+    return this.#access.appendAudit(events);
+  }
+
+  listAudit(tenant: string, options: { limit: number; beforeId?: number }): Promise<AuditEvent[]> {
+    return this.#access.listAudit(tenant, { ...options, limit: requireLimit(options.limit) });
+  }
+
+  serviceSecret(name: string, bytes: number): Promise<Uint8Array> {
+    return this.#access.serviceSecret(name, bytes);
   }
 }

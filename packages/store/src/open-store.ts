@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import type { DocumentStore } from "@sift/core";
+import type { SiftStore } from "@sift/core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -36,7 +36,7 @@ const ignoreNotices = () => {};
  * every start) and `ping()` as the entrypoint sees fit. Throws `StoreLockedError` when a PGlite data
  * directory is in use by another live process.
  */
-export async function openStore(options: StoreOptions): Promise<DocumentStore> {
+export async function openStore(options: StoreOptions): Promise<SiftStore> {
   if (options.driver === "postgres") {
     const client = postgres(options.url, { max: options.max ?? 10, onnotice: ignoreNotices });
     return new DrizzleDocumentStore({

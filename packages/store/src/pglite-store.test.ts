@@ -4,12 +4,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StoreLockedError } from "@sift/core";
 import { afterAll, describe, expect, it } from "vitest";
+import { describeAccessStoreContract } from "./access-contract";
 import { lockFileName } from "./data-dir-lock";
 import { openStore } from "./open-store";
 import { documentWrite } from "./sample-documents";
 import { describeDocumentStoreContract } from "./store-contract";
 
 describeDocumentStoreContract("pglite (memory://)", () =>
+  openStore({ driver: "pglite", dataDir: "memory://" }),
+);
+
+describeAccessStoreContract("pglite (memory://)", () =>
   openStore({ driver: "pglite", dataDir: "memory://" }),
 );
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { UpstreamError } from "@sift/core";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeAccessStoreContract } from "./access-contract";
 import { openStore } from "./open-store";
 import { documentWrite } from "./sample-documents";
 import { describeDocumentStoreContract } from "./store-contract";
@@ -35,6 +36,10 @@ afterAll(async () => {
 });
 
 describeDocumentStoreContract("postgres", async () =>
+  openStore({ driver: "postgres", url: await createTestDatabase() }),
+);
+
+describeAccessStoreContract("postgres", async () =>
   openStore({ driver: "postgres", url: await createTestDatabase() }),
 );
 

@@ -4,7 +4,16 @@
  * with `pnpm --filter @sift/store generate`. Never edit a generated migration: change this file and
  * generate a new one.
  */
-import type { GenerationStatus, JobCounts, JobError, JobStatus, JsonValue, Metadata } from "@sift/core";
+import type {
+  Filter,
+  GenerationStatus,
+  JobCounts,
+  JobError,
+  JobStatus,
+  JsonValue,
+  Metadata,
+  Role,
+} from "@sift/core";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -39,6 +48,8 @@ export const collections = pgTable(
     settings: jsonb("settings").$type<Record<string, JsonValue>>().notNull().default({}),
     /** Bumped once by every transaction that changes the collection's documents or chunks. */
     revision: bigint("revision", { mode: "number" }).notNull().default(0),
+    /** The number of the collection's latest ingestion job (jobs are numbered 1, 2, 3 … per collection). */
+    jobCounter: integer("job_counter").notNull().default(0),
     createdAt: instant("created_at").notNull().defaultNow(),
   },
   (table) => [unique("collections_tenant_name_unique").on(table.tenant, table.name)],
@@ -93,6 +104,8 @@ export const ingestionJobs = pgTable(
   {
     id: id(),
     collectionId: collectionRef(),
+    /** Per collection, from `collections.job_counter`: what tenants see (the global id is internal). */
+    number: integer("number").notNull().default(0),
     kind: text("kind").notNull(),
     source: text("source").notNull(),
     status: text("status").$type<JobStatus>().notNull().default("running"),
@@ -105,6 +118,7 @@ export const ingestionJobs = pgTable(
   },
   (table) => [
     index("ingestion_jobs_collection_id_idx").on(table.collectionId, table.id),
+    index("ingestion_jobs_collection_number_idx").on(table.collectionId, table.number),
     check(
       "ingestion_jobs_status_check",
       sql`${table.status} in ('running', 'succeeded', 'failed', 'interrupted')`,
@@ -156,3 +170,61 @@ export const embeddingCache = pgTable(
   },
   (table) => [primaryKey({ name: "embedding_cache_pkey", columns: [table.model, table.textHash] })],
 );
+
+/**
+ * API keys. Only the sha256 of a key is stored (keys are 256-bit random strings, so a fast hash is enough:
+ * see docs/adr/0009). `id` is public and random, so listing keys reveals nothing of other tenants.
+ */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    role: text("role").$type<Role>().notNull(),
+    name: text("name"),
+    /** sha256 hex of the whole key. */
+    hash: text("hash").notNull(),
+    preview: text("preview").notNull(),
+    /** A metadata filter ANDed into every search and answer made with the key. */
+    filter: jsonb("filter").$type<Filter>(),
+    /** The user the key acts for (feeds); null for service and operator keys. */
+    userId: text("user_id"),
+    createdBy: text("created_by").notNull(),
+    createdAt: instant("created_at").notNull().defaultNow(),
+    expiresAt: instant("expires_at"),
+    revokedAt: instant("revoked_at"),
+    lastUsedAt: instant("last_used_at"),
+  },
+  (table) => [
+    unique("api_keys_hash_unique").on(table.hash),
+    index("api_keys_tenant_idx").on(table.tenant, table.createdAt),
+    check("api_keys_role_check", sql`${table.role} in ('reader', 'writer', 'admin')`),
+  ],
+);
+
+/**
+ * Who did what, when: writes, deletes and key use, per tenant. No foreign key to collections: the trail
+ * outlives what it describes.
+ */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: id(),
+    tenant: text("tenant").notNull(),
+    at: instant("at").notNull().defaultNow(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    collection: text("collection"),
+    target: text("target"),
+    detail: jsonb("detail").$type<Record<string, JsonValue>>().notNull().default({}),
+    requestId: text("request_id"),
+  },
+  (table) => [index("audit_events_tenant_id_idx").on(table.tenant, table.id)],
+);
+
+/** Random secrets the service makes once and every process shares (e.g. the id permutation's key). */
+export const serviceSecrets = pgTable("service_secrets", {
+  name: text("name").primaryKey(),
+  value: bytea("value").notNull(),
+  createdAt: instant("created_at").notNull().defaultNow(),
+});
