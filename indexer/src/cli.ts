@@ -12,6 +12,7 @@ import {
   sourceFormats,
 } from "@sift/ingest";
 import { ConfigError, describeStore, type IndexerConfig, parseConfig } from "./config";
+import { runKeys } from "./keys-command";
 import {
   createProgressReporter,
   createStepProgress,
@@ -55,6 +56,7 @@ Commands:
   jobs                       List recent ingestion jobs
   collections                List collections with their document counts
   reindex                    Merge a collection's BM25 generations; --dense embeds it for the model
+  keys                       Create, list and revoke API keys
 
 Run 'sift <command> --help' for a command's options.
 
@@ -230,6 +232,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     (first === undefined ? fail : write)(help.main);
     return first === undefined ? exitCodes.usage : exitCodes.ok;
   }
+  if (first === "keys") return runKeys(rest, { write, fail, env: io.env, cwd: io.cwd });
   if (!commands.includes(first as Command)) {
     fail(`sift: unknown command '${first}'\n\n${help.main}`);
     return exitCodes.usage;
