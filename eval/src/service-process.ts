@@ -11,11 +11,15 @@ export interface ServiceProcess {
   stop: (graceMs?: number) => Promise<void>;
 }
 
-/** Starts the API service as a child process and resolves with its URL once it listens. */
+/**
+ * Starts the API service as a child process and resolves with its URL once it listens. The harness talks to
+ * a throwaway service on the loopback address without keys or rate limits (`SIFT_AUTH=off`,
+ * `SIFT_RATE_LIMIT_RPS=0`) unless `env` says otherwise.
+ */
 export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "services/api/src/main.ts"], {
     cwd: repositoryRoot,
-    env: { ...process.env, ...env },
+    env: { ...process.env, SIFT_AUTH: "off", SIFT_RATE_LIMIT_RPS: "0", HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

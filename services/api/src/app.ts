@@ -1,16 +1,24 @@
-import { PayloadTooLargeError } from "@sift/core";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
+import { authenticate } from "./auth";
 import type { AppDependencies, AppEnv } from "./context";
 import { errorResponse } from "./http-errors";
+import { openApiDocument } from "./openapi";
+import { RouteTable } from "./route-table";
 import { answerRoute } from "./routes/answer-route";
 import { collectionsRoutes } from "./routes/collections-routes";
 import { documentsRoutes } from "./routes/documents-routes";
+import { healthRoutes } from "./routes/health-routes";
 import { jobsRoutes } from "./routes/jobs-routes";
+import { keysRoutes } from "./routes/keys-routes";
 import { searchRoute } from "./routes/search-route";
 
-/** Builds the HTTP application. Listening is the entrypoint's business, so tests can use `app.request()`. */
+export const apiVersion = "0.1.0";
+
+/**
+ * Builds the HTTP application. Listening is the entrypoint's business, so tests can use `app.request()`.
+ * `routes.specs` lists every route served; `/openapi.json` is built from it.
+ */
 export function createApp(deps: AppDependencies) {
   const app = new Hono<AppEnv>();
 
@@ -26,35 +34,33 @@ export function createApp(deps: AppDependencies) {
       ms: Math.round((performance.now() - started) * 100) / 100,
     });
   });
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new PayloadTooLargeError(deps.maxBodyBytes);
-      },
-    }),
+  app.use("/v1/*", authenticate(deps));
+
+  const routes = new RouteTable(app, deps);
+  healthRoutes(routes, deps);
+  collectionsRoutes(routes, deps);
+  documentsRoutes(routes, deps);
+  jobsRoutes(routes, deps);
+  searchRoute(routes, deps);
+  if (deps.answer !== undefined) answerRoute(routes, { ...deps, answer: deps.answer });
+  keysRoutes(routes, deps);
+
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  routes.define(
+    {
+      method: "get",
+      path: "/openapi.json",
+      operationId: "openapi",
+      summary: "This document",
+      tag: "meta",
+      role: "public",
+      responses: { 200: { description: "the OpenAPI 3.1 document" } },
+    },
+    (c) => {
+      document ??= openApiDocument(routes.specs, { version: apiVersion });
+      return c.json(document);
+    },
   );
-
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get("/readyz", async (c) => {
-    const checks: Record<string, string> = {};
-    try {
-      await deps.store.ping();
-      checks.store = "ok";
-    } catch (error) {
-      checks.store = `unreachable: ${(error as Error).message}`;
-    }
-    checks.indexes = deps.indexesLoaded() ? "ok" : "loading";
-    const ready = Object.values(checks).every((v) => v === "ok");
-    return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
-  });
-
-  app.route("/v1/collections", collectionsRoutes(deps));
-  app.route("/v1/collections", documentsRoutes(deps));
-  app.route("/v1/collections", jobsRoutes(deps));
-  app.route("/v1/collections", searchRoute(deps));
-  if (deps.answer !== undefined) app.route("/v1/collections", answerRoute({ ...deps, answer: deps.answer }));
 
   app.notFound((c) =>
     c.json(
@@ -70,11 +76,16 @@ export function createApp(deps: AppDependencies) {
   );
   app.onError((error, c) =>
     errorResponse(error, c, (e) =>
-      deps.logger.error("unhandled error", {
+      deps.logger.error("request failed", {
         requestId: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
         error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+        ...(e instanceof Error && e.cause !== undefined
+          ? { cause: String((e.cause as Error)?.stack ?? e.cause) }
+          : {}),
       }),
     ),
   );
-  return app;
+  return Object.assign(app, { specs: routes.specs });
 }

@@ -42,6 +42,27 @@ export const configSchema = z
     SIFT_INDEX_REFRESH_MS: z.coerce.number().int().min(0).default(1000),
     SIFT_LEG_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5000),
   })
+  .extend({
+    SIFT_AUTH: z.enum(["required", "off"]).default("required"),
+    SIFT_BOOTSTRAP_KEY: boolean.default(true),
+    SIFT_KEY_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+    SIFT_MAX_QUERY_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(64 * 1024),
+    SIFT_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(10_000),
+    SIFT_RATE_LIMIT_RPS: z.coerce.number().min(0).max(100_000).default(50),
+    SIFT_RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(100_000).default(100),
+    SIFT_ANSWER_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(2),
+    SIFT_ANSWER_QUEUE: z.coerce.number().int().min(0).max(100_000).default(16),
+    SIFT_MAX_COLLECTIONS_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    SIFT_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(512),
+    SIFT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    SIFT_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    SIFT_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  })
   .extend(embeddingEnvSchema.shape)
   .extend(rerankEnvSchema.shape)
   .extend(generatorEnvSchema.shape)
@@ -61,6 +82,27 @@ export const configSchema = z
         : ({ driver: "postgres", url: env.DATABASE_URL } as const),
     dataDir: path.resolve(env.SIFT_DATA_DIR),
     maxBodyBytes: env.SIFT_MAX_BODY_BYTES,
+    auth: {
+      mode: env.SIFT_AUTH,
+      bootstrapKey: env.SIFT_BOOTSTRAP_KEY,
+      keyCacheMs: env.SIFT_KEY_CACHE_MS,
+    },
+    limits: {
+      maxQueryBodyBytes: env.SIFT_MAX_QUERY_BODY_BYTES,
+      requestTimeoutMs: env.SIFT_REQUEST_TIMEOUT_MS,
+      /** 0 turns rate limiting off. */
+      rateLimitPerSecond: env.SIFT_RATE_LIMIT_RPS,
+      rateLimitBurst: env.SIFT_RATE_LIMIT_BURST,
+      answerConcurrency: env.SIFT_ANSWER_CONCURRENCY,
+      answerQueue: env.SIFT_ANSWER_QUEUE,
+      maxCollectionsPerTenant: env.SIFT_MAX_COLLECTIONS_PER_TENANT,
+    },
+    server: {
+      maxConnections: env.SIFT_MAX_CONNECTIONS,
+      headersTimeoutMs: env.SIFT_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.SIFT_BODY_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.SIFT_KEEP_ALIVE_TIMEOUT_MS,
+    },
     sampleCorpus: env.SIFT_SAMPLE_CORPUS,
     logLevel: env.SIFT_LOG_LEVEL,
     indexRefreshMs: env.SIFT_INDEX_REFRESH_MS,
@@ -78,6 +120,11 @@ export const configSchema = z
   }));
 
 export type ServiceConfig = z.output<typeof configSchema>;
+
+/** True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 /** Parses the environment; throws an Error listing every bad variable (secrets never echoed). */
 export function parseConfig(env: Record<string, string | undefined>): ServiceConfig {

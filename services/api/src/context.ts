@@ -1,10 +1,11 @@
+import type { ApiKeys, ConcurrencyGate, IdCodec, KeyUsage, TokenBuckets } from "@sift/access";
 import type { EvidencePolicy, Generator } from "@sift/answer";
-import type { Collection, DocumentStore, Logger } from "@sift/core";
-import { NotFoundError, ValidationError } from "@sift/core";
+import type { Collection, Logger, SiftStore } from "@sift/core";
+import { DeadlineExceededError, NotFoundError, ValidationError } from "@sift/core";
 import type { Engine } from "@sift/engine";
 import type { Context } from "hono";
-import { z } from "zod";
-import { toFieldIssues } from "./http-errors";
+import type { RequestAuth } from "./request-auth";
+import { nameMessage, namePattern } from "./schemas";
 
 /** What the answer route needs beyond the search dependencies (built by the entrypoint). */
 export interface AnswerDependencies {
@@ -16,41 +17,52 @@ export interface AnswerDependencies {
   candidates: number;
   contextTokens: number;
   maxTokens: number;
-  /** The whole answer (retrieval to last token); past it generation is cancelled and the answer ends. */
+  /** The whole answer (queue, retrieval, last token); past it generation is cancelled and the answer ends. */
   timeoutMs: number;
+  /** Answers running at once, and how many may wait (503 with Retry-After beyond). */
+  gate: ConcurrencyGate;
+}
+
+/** Keys, tenancy and per-caller limits. */
+export interface AccessDependencies {
+  /** `required`: every `/v1` request needs a key. `off`: the tenant comes from `x-sift-tenant`. */
+  mode: "required" | "off";
+  keys: ApiKeys;
+  /** Records key use in batches (last-used time, `key.used` audit events). */
+  usage?: KeyUsage | undefined;
+  /** Turns internal chunk ids into per-collection public ones (and audit ids into cursors). */
+  ids: IdCodec;
+  /** Per key (or per client address when auth is off); none: unlimited. */
+  rateLimit?: TokenBuckets | undefined;
+}
+
+export interface LimitDependencies {
+  /** Document batches. */
+  maxBodyBytes: number;
+  /** Every other body: search, answer, collections, keys. */
+  maxQueryBodyBytes: number;
+  /** Deadline of a search (and of the retrieval of a non-answer request), ms. */
+  requestTimeoutMs: number;
+  maxCollectionsPerTenant: number;
 }
 
 /** Everything the routes need, constructed by the entrypoint (or a test) and passed in explicitly. */
 export interface AppDependencies {
-  store: DocumentStore;
+  store: SiftStore;
   /** Indexes (BM25, vectors) and the searcher over them. */
   engine: Engine;
   /** The answer route's generator and settings; without them `…/answer` is not served. */
   answer?: AnswerDependencies | undefined;
+  access: AccessDependencies;
+  limits: LimitDependencies;
   logger: Logger;
-  maxBodyBytes: number;
   /** How stale (ms) a collection's in-memory index may be before a search re-checks the store. */
   indexRefreshMs: number;
   /** False until the entrypoint has loaded every collection's indexes. */
   indexesLoaded: () => boolean;
 }
 
-export type AppEnv = { Variables: { requestId: string } };
-
-export const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const nameMessage = "1–128 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";
-
-export const tenantHeader = "x-sift-tenant";
-
-export function tenantOf(c: Context): string {
-  const tenant = c.req.header(tenantHeader) ?? "default";
-  if (!namePattern.test(tenant)) {
-    throw new ValidationError("invalid tenant header", [
-      { path: `header.${tenantHeader}`, message: nameMessage },
-    ]);
-  }
-  return tenant;
-}
+export type AppEnv = { Variables: { requestId: string; auth: RequestAuth } };
 
 export function collectionNameOf(c: Context): string {
   const name = c.req.param("collection") ?? "";
@@ -60,49 +72,23 @@ export function collectionNameOf(c: Context): string {
   return name;
 }
 
-export async function resolveCollection(c: Context, store: DocumentStore): Promise<Collection> {
-  const tenant = tenantOf(c);
+/**
+ * The caller's collection named in the path. Another tenant's collection of that name is simply not
+ * found (404, never 403), so its existence does not leak.
+ */
+export async function resolveCollection(c: Context<AppEnv>, store: SiftStore): Promise<Collection> {
+  const { tenant } = c.get("auth");
   const name = collectionNameOf(c);
   const collection = await store.getCollection(tenant, name);
   if (collection === undefined) {
     throw new NotFoundError(
       "collection",
       name,
-      `collection '${name}' does not exist for tenant '${tenant}'; create it with PUT /v1/collections/${name}`,
+      `collection '${name}' does not exist; create it with PUT /v1/collections/${name}`,
     );
   }
   return collection;
 }
-
-/** Reads and validates a JSON body; every offending field is listed in the 400. */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const text = await c.req.text();
-  let json: unknown;
-  try {
-    json = text === "" ? undefined : JSON.parse(text);
-  } catch (error) {
-    throw new ValidationError(`request body is not valid JSON: ${(error as Error).message}`, [
-      { path: "", message: "invalid JSON" },
-    ]);
-  }
-  if (json === undefined)
-    throw new ValidationError("request body is required", [{ path: "", message: "required" }]);
-  const result = schema.safeParse(json);
-  if (!result.success) throw new ValidationError("invalid request body", toFieldIssues(result.error));
-  return result.data;
-}
-
-export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  const result = schema.safeParse(c.req.query());
-  if (!result.success)
-    throw new ValidationError("invalid query parameters", toFieldIssues(result.error, "query"));
-  return result.data;
-}
-
-export const pageQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().min(1).max(1024).optional(),
-});
 
 /**
  * The retrieval mode and rerank flag of a request, checked against what the service can do: `mode`
@@ -126,4 +112,28 @@ export function retrievalOf(
     ]);
   }
   return { mode, rerank: request.rerank ?? rerankDefault };
+}
+
+/**
+ * The request's deadline: aborts when the client goes away or after `ms` (reason: a `TimeoutError`).
+ * Pass it on as `signal`; `underDeadline` turns a failure caused by the time running out into a 504.
+ */
+export function requestDeadline(c: Context, ms: number): AbortSignal {
+  return AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(ms)]);
+}
+
+/** Runs `work`; when it fails because `signal` timed out, throws `DeadlineExceededError` instead. */
+export async function underDeadline<T>(
+  signal: AbortSignal,
+  what: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (signal.aborted && (signal.reason as Error | undefined)?.name === "TimeoutError") {
+      throw new DeadlineExceededError(`${what} ran past the request's deadline`);
+    }
+    throw error;
+  }
 }

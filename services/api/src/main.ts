@@ -1,30 +1,13 @@
 import { createJsonLogger, SiftError } from "@sift/core";
+import { exampleCollection, startBanner } from "./banner";
 import { parseConfig } from "./config";
-import { sampleCollection, startService } from "./service";
+import { startService } from "./service";
 
 async function main() {
   const config = parseConfig(process.env);
   const logger = createJsonLogger(config.logLevel, (line) => process.stderr.write(line));
   const service = await startService(config, logger);
-  const collections = await service.store.listCollections("default");
-  const example = collections.find((c) => c.name === sampleCollection)?.name ?? collections[0]?.name;
-  const lines = [
-    "",
-    `Sift is listening on ${service.url}  (store: ${config.store.driver === "pglite" ? `embedded, ${config.dataDir}` : "Postgres server"})`,
-  ];
-  if (example !== undefined) {
-    const query =
-      example === sampleCollection ? "how does hybrid search combine bm25 and vectors" : "your query";
-    lines.push(
-      "Try a search:",
-      `  curl -s -X POST ${service.url}/v1/collections/${example}/search -H 'content-type: application/json' \\`,
-      `    -d '${JSON.stringify({ query, k: 3 })}'`,
-    );
-  } else {
-    lines.push("The store is empty. Ingest a folder with: pnpm sift ingest <path> --collection docs");
-  }
-  lines.push("Stop with Ctrl-C.", "");
-  process.stdout.write(lines.join("\n"));
+  process.stdout.write(startBanner(service, config, await exampleCollection(service)));
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,25 +1,33 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
+import { ApiKeys, ConcurrencyGate, IdCodec, KeyUsage, TokenBuckets } from "@sift/access";
 import { createExtractiveGenerator, type EvidencePolicy } from "@sift/answer";
-import type { DocumentStore, Logger } from "@sift/core";
+import type { Logger, SiftStore } from "@sift/core";
 import { createEmbedder, createGenerator, createRerankStage, Engine } from "@sift/engine";
 import { readSource } from "@sift/ingest";
 import { openStore } from "@sift/store";
 import { createApp } from "./app";
-import type { ServiceConfig } from "./config";
+import { isLoopback, type ServiceConfig } from "./config";
 
 export const sampleCorpusDir = fileURLToPath(new URL("../../../infra/sample-corpus", import.meta.url));
 export const sampleCollection = "sample";
 
 export interface RunningService {
   url: string;
-  store: DocumentStore;
+  store: SiftStore;
   engine: Engine;
   /** Set when this start ingested the sample corpus into an empty store. */
   sampleIngested: boolean;
+  /** The admin key this start created for tenant `default` (first start with auth on, no keys yet). */
+  bootstrapKey: string | undefined;
+  /** `SIFT_AUTH`. */
+  auth: "required" | "off";
   close(): Promise<void>;
 }
+
+/** The name of the id permutation's secret in the store (shared by every process on one database). */
+export const idSecretName = "id-permutation";
 
 /**
  * Opens the store (migrating it), loads every collection's indexes, seeds the sample corpus into an empty
@@ -69,6 +77,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       sampleIngested = true;
     }
 
+    const access = await openAccess(config, store, logger);
+
     const generator = await createGenerator(config.generator, logger);
     const evidence = await loadEvidencePolicy(config.answer.calibrationPath, rerank?.reranker.id, logger);
     logger.info("answers", { generator: generator.id, kind: generator.kind, evidence });
@@ -85,16 +95,24 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
         contextTokens: config.answer.contextTokens,
         maxTokens: config.answer.maxTokens,
         timeoutMs: config.answer.timeoutMs,
+        gate: new ConcurrencyGate({
+          concurrency: config.limits.answerConcurrency,
+          queue: config.limits.answerQueue,
+          retryAfterSeconds: 5,
+        }),
+      },
+      access: access.dependencies,
+      limits: {
+        maxBodyBytes: config.maxBodyBytes,
+        maxQueryBodyBytes: config.limits.maxQueryBodyBytes,
+        requestTimeoutMs: config.limits.requestTimeoutMs,
+        maxCollectionsPerTenant: config.limits.maxCollectionsPerTenant,
       },
       logger,
-      maxBodyBytes: config.maxBodyBytes,
       indexRefreshMs: config.indexRefreshMs,
       indexesLoaded: () => loaded,
     });
-    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
-      s.once("error", reject);
-    });
+    const server = await listen(app.fetch, config);
     const address = server.address();
     const port = typeof address === "object" && address !== null ? address.port : config.port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
@@ -118,8 +136,11 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       store,
       engine: running,
       sampleIngested,
+      bootstrapKey: access.bootstrapKey,
+      auth: config.auth.mode,
       async close() {
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await access.dependencies.usage?.close();
         if ("dispose" in generator && typeof generator.dispose === "function") await generator.dispose();
         await running.close();
         await store.close();
@@ -130,6 +151,89 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     await store.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Refuses to serve a non-loopback address without auth unless the operator turned it off on purpose
+ * (`SIFT_AUTH=off` is then the only way to get there: the default is `required`), and says loudly when
+ * auth is off.
+ */
+function checkAuthExposure(config: ServiceConfig, logger: Logger): void {
+  if (config.auth.mode === "required") return;
+  logger.warn(
+    isLoopback(config.host)
+      ? "AUTH IS OFF (SIFT_AUTH=off): anyone on this machine can read and change every tenant's data"
+      : `AUTH IS OFF (SIFT_AUTH=off) ON ${config.host}: anyone who can reach this port can read and change every tenant's data`,
+    { host: config.host },
+  );
+}
+
+/**
+ * Keys, usage tracking, the id permutation and rate limits; on a first start with auth on and no key in
+ * the store, one admin key for tenant `default` (returned once, so the entrypoint can print it).
+ */
+async function openAccess(config: ServiceConfig, store: SiftStore, logger: Logger) {
+  checkAuthExposure(config, logger);
+  const keys = new ApiKeys({ store, cacheMs: config.auth.keyCacheMs });
+  const usage = new KeyUsage({ store, logger }).start();
+  const ids = new IdCodec(await store.serviceSecret(idSecretName, 32));
+  const rateLimit =
+    config.limits.rateLimitPerSecond > 0
+      ? new TokenBuckets({
+          ratePerSecond: config.limits.rateLimitPerSecond,
+          burst: config.limits.rateLimitBurst,
+        })
+      : undefined;
+  let bootstrapKey: string | undefined;
+  if (config.auth.mode === "required" && config.auth.bootstrapKey && (await store.countApiKeys()) === 0) {
+    const created = await keys.create({
+      tenant: "default",
+      role: "admin",
+      createdBy: "bootstrap",
+      name: "bootstrap",
+    });
+    await store.appendAudit([
+      {
+        tenant: "default",
+        actor: "bootstrap",
+        action: "key.create",
+        target: created.record.id,
+        detail: { role: "admin" },
+      },
+    ]);
+    logger.info("created the bootstrap admin key for tenant 'default' (printed once on stdout)", {
+      keyId: created.record.id,
+    });
+    bootstrapKey = created.key;
+  }
+  return { dependencies: { mode: config.auth.mode, keys, usage, ids, rateLimit }, bootstrapKey };
+}
+
+/**
+ * Listens with the connection limits: headers must arrive within `headersTimeoutMs` and the whole request
+ * within `requestTimeoutMs` (checked every second, so slow clients are cut promptly), idle keep-alive
+ * connections close after `keepAliveTimeoutMs`, and past `maxConnections` new connections are dropped.
+ */
+async function listen(fetch: Parameters<typeof serve>[0]["fetch"], config: ServiceConfig) {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve(
+      {
+        fetch,
+        hostname: config.host,
+        port: config.port,
+        serverOptions: {
+          headersTimeout: config.server.headersTimeoutMs,
+          requestTimeout: config.server.requestTimeoutMs,
+          keepAliveTimeout: config.server.keepAliveTimeoutMs,
+          connectionsCheckingInterval: 1_000,
+        },
+      },
+      () => resolve(s),
+    );
+    s.once("error", reject);
+  });
+  (server as import("node:net").Server).maxConnections = config.server.maxConnections;
+  return server;
 }
 
 /**

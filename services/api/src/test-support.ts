@@ -1,31 +1,42 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { ApiKeys, ConcurrencyGate, IdCodec, KeyUsage, TokenBuckets } from "@sift/access";
 import { createExtractiveGenerator } from "@sift/answer";
-import { type Embedder, silentLogger } from "@sift/core";
+import { type Embedder, type Filter, type Logger, type Role, silentLogger } from "@sift/core";
 import { Engine } from "@sift/engine";
 import type { RerankOptions } from "@sift/retrieval";
 import { openStore } from "@sift/store";
 import { createApp } from "./app";
 import type { AnswerDependencies } from "./context";
 
+export interface TestAppOptions {
+  maxBodyBytes?: number;
+  maxQueryBodyBytes?: number;
+  requestTimeoutMs?: number;
+  maxCollectionsPerTenant?: number;
+  embedder?: Embedder;
+  rerank?: RerankOptions;
+  /** Default `off` (tenant from `x-sift-tenant`), as most route tests are about the routes, not keys. */
+  auth?: "required" | "off";
+  /** Per-key rate limit; default none. */
+  rateLimit?: { ratePerSecond: number; burst: number };
+  logger?: Logger;
+  /** Overrides of the answer settings; default: the extractive generator, every question answered. */
+  answer?: Partial<AnswerDependencies>;
+}
+
 /**
  * An app over a real in-memory PGlite store and real indexes in a temp dir: BM25 always, vectors (usearch)
  * when an embedder is given.
  */
-export async function createTestApp(
-  options: {
-    maxBodyBytes?: number;
-    embedder?: Embedder;
-    rerank?: RerankOptions;
-    /** Overrides of the answer settings; default: the extractive generator, every question answered. */
-    answer?: Partial<AnswerDependencies>;
-  } = {},
-) {
+export async function createTestApp(options: TestAppOptions = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "sift-api-"));
   const store = await openStore({ driver: "pglite", dataDir: "memory://" });
   await store.migrate();
   const engine = new Engine({ store, dataDir, embedder: options.embedder, rerank: options.rerank });
+  const keys = new ApiKeys({ store, cacheMs: 0 });
+  const usage = new KeyUsage({ store });
   const app = createApp({
     store,
     engine,
@@ -37,10 +48,23 @@ export async function createTestApp(
       contextTokens: 1000,
       maxTokens: 128,
       timeoutMs: 30_000,
+      gate: new ConcurrencyGate({ concurrency: 4, queue: 16, retryAfterSeconds: 1 }),
       ...options.answer,
     },
-    logger: silentLogger,
-    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    access: {
+      mode: options.auth ?? "off",
+      keys,
+      usage,
+      ids: new IdCodec(await store.serviceSecret("id-permutation", 32)),
+      rateLimit: options.rateLimit === undefined ? undefined : new TokenBuckets(options.rateLimit),
+    },
+    limits: {
+      maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+      maxQueryBodyBytes: options.maxQueryBodyBytes ?? 64 * 1024,
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      maxCollectionsPerTenant: options.maxCollectionsPerTenant ?? 100,
+    },
+    logger: options.logger ?? silentLogger,
     indexRefreshMs: 0,
     indexesLoaded: () => true,
   });
@@ -52,15 +76,28 @@ export async function createTestApp(
     return {
       status: response.status,
       headers: response.headers,
-      body: text === "" ? undefined : JSON.parse(text),
+      text,
+      body:
+        text === "" || !(response.headers.get("content-type") ?? "").includes("json")
+          ? undefined
+          : JSON.parse(text),
     };
+  };
+  /** A new key; `bearer` is the header to send with it. */
+  const createKey = async (tenant: string, role: Role, extra: { filter?: Filter; user?: string } = {}) => {
+    const { key, record } = await keys.create({ tenant, role, createdBy: "test", ...extra });
+    return { key, record, bearer: { authorization: `Bearer ${key}` } };
   };
   return {
     app,
     store,
     engine,
+    keys,
+    usage,
     call,
+    createKey,
     async close() {
+      await usage.close();
       await engine.close();
       await store.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -1,149 +1,168 @@
 import { answer, collectAnswer, type Passage } from "@sift/answer";
-import { filterSchema } from "@sift/core";
-import { Hono } from "hono";
+import { andFilters } from "@sift/core";
 import { streamSSE } from "hono/streaming";
-import { z } from "zod";
+import { authOf } from "../auth";
 import {
   type AnswerDependencies,
   type AppDependencies,
-  type AppEnv,
-  readBody,
+  requestDeadline,
   resolveCollection,
   retrievalOf,
+  underDeadline,
 } from "../context";
+import type { RouteTable } from "../route-table";
+import { answerEventSchemas, answerRequestSchema, answerResponseSchema, collectionParams } from "../schemas";
+import { answerView, chunkDomain } from "../views";
 
-export const answerRequestSchema = z.strictObject({
-  question: z.string().trim().min(1, "must not be empty").max(4096),
-  filter: filterSchema.optional(),
-  /** Default: `hybrid` when the service has an embedding model, else `bm25`. */
-  mode: z.enum(["bm25", "dense", "hybrid"]).optional(),
-  /** Default: true when the service has a reranker. */
-  rerank: z.boolean().optional(),
-  /** Passages retrieved before packing; default the service's setting. */
-  candidates: z.number().int().min(1).max(100).optional(),
-  /** Output token budget; default the service's setting. */
-  maxTokens: z.number().int().min(1).max(4096).optional(),
-  /** Server-Sent Events instead of one JSON body (also chosen by `Accept: text/event-stream`). */
-  stream: z.boolean().optional(),
-});
-
-export function answerRoute(deps: AppDependencies & { answer: AnswerDependencies }) {
-  const app = new Hono<AppEnv>();
-
-  app.post("/:collection/answer", async (c) => {
-    const collection = await resolveCollection(c, deps.store);
-    const body = await readBody(c, answerRequestSchema);
-    const searcher = deps.engine.searcher;
-    const { mode, rerank } = retrievalOf(searcher, body, searcher.rerankAvailable);
-    const streaming = body.stream ?? (c.req.header("accept") ?? "").includes("text/event-stream");
-
-    // One signal for the whole answer: the client going away, or the time budget running out.
-    const controller = new AbortController();
-    const onClientGone = () => controller.abort(new Error("the client disconnected"));
-    c.req.raw.signal.addEventListener("abort", onClientGone, { once: true });
-    const timer = setTimeout(
-      () => controller.abort(new Error(`answer time budget of ${deps.answer.timeoutMs} ms ran out`)),
-      deps.answer.timeoutMs,
-    );
-    const cleanup = () => {
-      clearTimeout(timer);
-      c.req.raw.signal.removeEventListener("abort", onClientGone);
-    };
-
-    try {
-      await deps.engine.refreshIfStale(collection.id, deps.indexRefreshMs);
-      const retrievalStarted = performance.now();
-      const result = await searcher.search({
-        collectionId: collection.id,
-        query: body.question,
-        k: body.candidates ?? deps.answer.candidates,
-        offset: 0,
-        filter: body.filter,
-        mode,
-        rerank,
-        signal: controller.signal,
-      });
-      const searchMs = performance.now() - retrievalStarted;
-      const rerankMs = result.timings.rerankMs;
-      const chunks = new Map(
-        (await deps.store.getChunks(result.hits.map((h) => h.chunkId))).map((chunk) => [chunk.id, chunk]),
+export function answerRoute(
+  routes: RouteTable,
+  deps: AppDependencies & { answer: AnswerDependencies },
+): void {
+  routes.define(
+    {
+      method: "post",
+      path: "/v1/collections/{collection}/answer",
+      operationId: "answer",
+      summary: "Answer a question from the collection, with checked citations",
+      description:
+        "JSON by default; Server-Sent Events with `stream: true` or `Accept: text/event-stream` (events " +
+        "`retrieval`, `delta`, `citations`, `done`, or `error`). At most SIFT_ANSWER_CONCURRENCY answers run " +
+        "at once and SIFT_ANSWER_QUEUE wait; beyond, 503 with Retry-After. A scoped key's filter is ANDed in.",
+      tag: "answer",
+      role: "reader",
+      params: collectionParams,
+      body: { schema: answerRequestSchema, required: true, limit: "query", filterAt: "filter" },
+      responses: {
+        200: { description: "the answer", schema: answerResponseSchema, events: answerEventSchemas },
+      },
+      errors: [504],
+    },
+    async (c, { body }) => {
+      const collection = await resolveCollection(c, deps.store);
+      const searcher = deps.engine.searcher;
+      const { mode, rerank } = retrievalOf(searcher, body, searcher.rerankAvailable);
+      const streaming = body.stream ?? (c.req.header("accept") ?? "").includes("text/event-stream");
+      // One deadline for the whole answer: the wait for a slot, retrieval and generation.
+      const deadline = requestDeadline(c, deps.answer.timeoutMs);
+      const release = await underDeadline(deadline, "waiting for an answer slot", () =>
+        deps.answer.gate.acquire(deadline),
       );
-      const passages: Passage[] = result.hits.flatMap((hit) => {
-        const chunk = chunks.get(hit.chunkId);
-        return chunk === undefined
-          ? []
-          : [
-              {
-                chunkId: hit.chunkId,
-                documentId: hit.documentId,
-                title: hit.title,
-                text: chunk.text,
-                charStart: hit.charStart,
-                charEnd: hit.charEnd,
-                score: hit.score,
-                scoreKind: hit.scoreKind,
-              },
-            ];
-      });
-      const events = answer({
-        question: body.question,
-        passages,
-        generator: deps.answer.generator,
-        fallback: deps.answer.fallback,
-        contextTokens: deps.answer.contextTokens,
-        maxTokens: body.maxTokens ?? deps.answer.maxTokens,
-        evidence: deps.answer.evidence,
-        signal: controller.signal,
-        timings: {
-          retrievalMs: rerankMs === undefined ? searchMs : searchMs - rerankMs,
-          ...(rerankMs === undefined ? {} : { rerankMs }),
-        },
-        degraded: result.degraded,
-      });
-      const context = {
-        collection: collection.name,
-        mode,
-        rerank: result.rerank ?? null,
-        warnings: result.warnings,
-      };
+      try {
+        const retrievalStarted = performance.now();
+        const result = await underDeadline(deadline, "retrieval", async () => {
+          await deps.engine.refreshIfStale(collection.id, deps.indexRefreshMs);
+          return searcher.search({
+            collectionId: collection.id,
+            query: body.question,
+            k: body.candidates ?? deps.answer.candidates,
+            offset: 0,
+            filter: andFilters(authOf(c).filter, body.filter),
+            mode,
+            rerank,
+            signal: deadline,
+          });
+        });
+        const searchMs = performance.now() - retrievalStarted;
+        const rerankMs = result.timings.rerankMs;
+        const passages = await passagesOf(deps, collection.id, result.hits);
+        const context = {
+          collection: collection.name,
+          mode,
+          rerank: result.rerank ?? null,
+          warnings: result.warnings,
+        };
+        const run = (signal: AbortSignal) =>
+          answer({
+            question: body.question,
+            passages,
+            generator: deps.answer.generator,
+            fallback: deps.answer.fallback,
+            contextTokens: deps.answer.contextTokens,
+            maxTokens: body.maxTokens ?? deps.answer.maxTokens,
+            evidence: deps.answer.evidence,
+            signal,
+            timings: {
+              retrievalMs: rerankMs === undefined ? searchMs : searchMs - rerankMs,
+              ...(rerankMs === undefined ? {} : { rerankMs }),
+            },
+            degraded: result.degraded,
+          });
 
-      if (!streaming) {
-        const answered = await collectAnswer(events);
-        cleanup();
-        return c.json({ question: body.question, ...context, ...answered });
-      }
-      return streamSSE(
-        c,
-        async (stream) => {
-          stream.onAbort(() => controller.abort(new Error("the client disconnected")));
-          try {
-            let id = 0;
-            for await (const event of events) {
-              const data = event.type === "retrieval" ? { ...event, ...context } : event;
-              await stream.writeSSE({ event: event.type, data: JSON.stringify(data), id: String(id++) });
+        if (!streaming) {
+          const answered = await collectAnswer(run(deadline));
+          release();
+          return c.json({ question: body.question, ...context, ...answerView(answered) });
+        }
+        return streamSSE(
+          c,
+          async (stream) => {
+            const gone = new AbortController();
+            stream.onAbort(() => gone.abort(new Error("the client disconnected")));
+            try {
+              let id = 0;
+              for await (const event of run(AbortSignal.any([deadline, gone.signal]))) {
+                const data = event.type === "retrieval" ? { ...event, ...context } : event;
+                await stream.writeSSE({ event: event.type, data: JSON.stringify(data), id: String(id++) });
+              }
+            } finally {
+              release();
             }
-          } finally {
-            cleanup();
-          }
-        },
-        async (error, stream) => {
-          deps.logger.error("answer stream failed", {
-            requestId: c.get("requestId"),
-            error: error.stack ?? error.message,
-          });
-          await stream.writeSSE({
-            event: "error",
-            data: JSON.stringify({
-              error: { code: "internal", message: error.message, requestId: c.get("requestId") },
-            }),
-          });
-        },
-      );
-    } catch (error) {
-      cleanup();
-      throw error;
-    }
-  });
+          },
+          async (error, stream) => {
+            deps.logger.error("answer stream failed", {
+              requestId: c.get("requestId"),
+              error: error.stack ?? error.message,
+            });
+            await stream.writeSSE({
+              event: "error",
+              data: JSON.stringify({
+                error: {
+                  code: "internal",
+                  message: "the answer failed; quote the request id when reporting it",
+                  requestId: c.get("requestId"),
+                },
+              }),
+            });
+          },
+        );
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+  );
+}
 
-  return app;
+/**
+ * The hits as the answer pipeline takes them, text read from the collection's own chunks, with public
+ * chunk ids: everything the pipeline reports about a passage (citations, drops) is then public already.
+ */
+async function passagesOf(
+  deps: AppDependencies,
+  collectionId: number,
+  hits: ReadonlyArray<{ chunkId: number } & Omit<Passage, "chunkId" | "text">>,
+): Promise<Passage[]> {
+  const chunks = new Map(
+    (
+      await deps.store.getCollectionChunks(
+        collectionId,
+        hits.map((h) => h.chunkId),
+      )
+    ).map((chunk) => [chunk.id, chunk]),
+  );
+  const found = hits.filter((hit) => chunks.has(hit.chunkId));
+  const publicIds = deps.access.ids.encodeMany(
+    chunkDomain(collectionId),
+    found.map((hit) => hit.chunkId),
+  );
+  return found.map((hit, i) => ({
+    chunkId: publicIds[i]!,
+    documentId: hit.documentId,
+    title: hit.title,
+    text: chunks.get(hit.chunkId)!.text,
+    charStart: hit.charStart,
+    charEnd: hit.charEnd,
+    score: hit.score,
+    scoreKind: hit.scoreKind,
+  }));
 }

@@ -1,94 +1,179 @@
-import { NotFoundError, ValidationError } from "@sift/core";
+import { type DocumentSummary, matchesFilter, NotFoundError, ValidationError } from "@sift/core";
 import { deleteDocuments, ingestDocuments } from "@sift/ingest";
-import { Hono } from "hono";
-import { z } from "zod";
+import { recordAudit } from "../audit";
+import { authOf } from "../auth";
+import { type AppDependencies, resolveCollection } from "../context";
+import type { RouteTable } from "../route-table";
 import {
-  type AppDependencies,
-  type AppEnv,
+  collectionParams,
+  documentBatchSchema,
+  documentParams,
+  documentSchema,
+  documentsPageSchema,
+  jobBodySchema,
   pageQuerySchema,
-  parseQuery,
-  readBody,
-  resolveCollection,
-} from "../context";
+} from "../schemas";
 import { documentSummaryView, documentView, jobView } from "../views";
 
-const documentSchema = z.strictObject({
-  id: z.string().min(1).max(512),
-  title: z.string().max(10_000).optional(),
-  text: z.string(),
-  sourceUri: z.string().max(4096).optional(),
-  metadata: z.record(z.string(), z.json()).optional(),
-});
+/** A scoped key's page scans at most this many documents per requested one before it returns short. */
+const scopedScanFactor = 10;
 
-const batchSchema = z.strictObject({ documents: z.array(documentSchema).min(1).max(1000) });
+export function documentsRoutes(routes: RouteTable, deps: AppDependencies): void {
+  routes.define(
+    {
+      method: "post",
+      path: "/v1/collections/{collection}/documents",
+      operationId: "writeDocuments",
+      summary: "Create or replace a batch of documents (one ingestion job)",
+      description:
+        "Unchanged documents (same content hash) are left alone. Body limit: SIFT_MAX_BODY_BYTES. " +
+        "Metadata nests at most 32 levels.",
+      tag: "documents",
+      role: "writer",
+      params: collectionParams,
+      body: { schema: documentBatchSchema, required: true, limit: "documents" },
+      responses: {
+        200: { description: "the job, succeeded", schema: jobBodySchema },
+        500: { description: "the job, failed (see its errors)", schema: jobBodySchema },
+      },
+      errors: [409],
+    },
+    async (c, { body }) => {
+      const collection = await resolveCollection(c, deps.store);
+      const seen = new Map<string, number>();
+      const duplicates = body.documents.flatMap((d, i) => {
+        const first = seen.get(d.id);
+        seen.set(d.id, i);
+        return first === undefined
+          ? []
+          : [{ path: `documents.${i}.id`, message: `duplicate of documents.${first}.id ('${d.id}')` }];
+      });
+      if (duplicates.length > 0) throw new ValidationError("duplicate document ids in one batch", duplicates);
+      // Settles whether the collection's vectors are in step before this write adds chunks to it.
+      await deps.engine.denseStatus(collection.id);
+      const job = await ingestDocuments({
+        store: deps.store,
+        lexical: deps.engine.indexes,
+        collectionId: collection.id,
+        documents: body.documents.map((d) => ({
+          externalId: d.id,
+          title: d.title,
+          text: d.text,
+          sourceUri: d.sourceUri,
+          metadata: d.metadata,
+        })),
+        logger: deps.logger,
+      });
+      await recordAudit(c, deps, {
+        action: "document.write",
+        collection: collection.name,
+        detail: {
+          job: job.number,
+          status: job.status,
+          counts: { ...job.counts },
+          documents: [...seen.keys()],
+        },
+      });
+      return c.json({ job: jobView(job) }, job.status === "succeeded" ? 200 : 500);
+    },
+  );
 
-export function documentsRoutes(deps: AppDependencies) {
-  const app = new Hono<AppEnv>();
+  routes.define(
+    {
+      method: "get",
+      path: "/v1/collections/{collection}/documents",
+      operationId: "listDocuments",
+      summary: "Page through documents by id",
+      description:
+        "Pass `nextCursor` back as `cursor`; null on the last page. With a scoped key a page holds only " +
+        "documents in scope and may be shorter than `limit` while more follow.",
+      tag: "documents",
+      role: "reader",
+      params: collectionParams,
+      query: pageQuerySchema,
+      responses: { 200: { description: "one page", schema: documentsPageSchema } },
+    },
+    async (c, { query }) => {
+      const collection = await resolveCollection(c, deps.store);
+      const scope = authOf(c).filter;
+      if (scope === undefined) {
+        const page = await deps.store.listDocuments(collection.id, {
+          limit: query.limit,
+          ...(query.cursor === undefined ? {} : { after: query.cursor }),
+        });
+        return c.json({
+          documents: page.documents.map(documentSummaryView),
+          nextCursor: page.nextCursor ?? null,
+        });
+      }
+      // Scoped: filter pages until this one is full, the collection ends, or the scan budget is spent.
+      const documents: DocumentSummary[] = [];
+      let cursor = query.cursor;
+      let scanned = 0;
+      let more = true;
+      while (documents.length < query.limit && more && scanned < query.limit * scopedScanFactor) {
+        const page = await deps.store.listDocuments(collection.id, {
+          limit: query.limit - documents.length,
+          ...(cursor === undefined ? {} : { after: cursor }),
+        });
+        scanned += page.documents.length;
+        documents.push(...page.documents.filter((d) => matchesFilter(scope, d.metadata)));
+        cursor = page.documents.at(-1)?.externalId ?? cursor;
+        more = page.nextCursor !== undefined;
+      }
+      return c.json({
+        documents: documents.map(documentSummaryView),
+        nextCursor: more ? (cursor ?? null) : null,
+      });
+    },
+  );
 
-  // Create or replace a batch. Unchanged documents (same content hash) are left alone.
-  app.post("/:collection/documents", async (c) => {
-    const collection = await resolveCollection(c, deps.store);
-    const body = await readBody(c, batchSchema);
-    const seen = new Map<string, number>();
-    const duplicates = body.documents.flatMap((d, i) => {
-      const first = seen.get(d.id);
-      seen.set(d.id, i);
-      return first === undefined
-        ? []
-        : [{ path: `documents.${i}.id`, message: `duplicate of documents.${first}.id ('${d.id}')` }];
-    });
-    if (duplicates.length > 0) throw new ValidationError("duplicate document ids in one batch", duplicates);
-    // Settles whether the collection's vectors are in step before this write adds chunks to it.
-    await deps.engine.denseStatus(collection.id);
-    const job = await ingestDocuments({
-      store: deps.store,
-      lexical: deps.engine.indexes,
-      collectionId: collection.id,
-      documents: body.documents.map((d) => ({
-        externalId: d.id,
-        title: d.title,
-        text: d.text,
-        sourceUri: d.sourceUri,
-        metadata: d.metadata,
-      })),
-      logger: deps.logger,
-    });
-    return c.json({ job: jobView(job) }, job.status === "succeeded" ? 200 : 500);
-  });
+  routes.define(
+    {
+      method: "get",
+      path: "/v1/collections/{collection}/documents/{id}",
+      operationId: "getDocument",
+      summary: "A document with its text",
+      tag: "documents",
+      role: "reader",
+      params: documentParams,
+      responses: { 200: { description: "the document", schema: documentSchema } },
+    },
+    async (c) => {
+      const collection = await resolveCollection(c, deps.store);
+      const id = c.req.param("id")!;
+      const document = await deps.store.getDocument(collection.id, id);
+      const scope = authOf(c).filter;
+      if (document === undefined || (scope !== undefined && !matchesFilter(scope, document.metadata))) {
+        throw new NotFoundError("document", id);
+      }
+      return c.json({ document: documentView(document) });
+    },
+  );
 
-  app.get("/:collection/documents", async (c) => {
-    const collection = await resolveCollection(c, deps.store);
-    const query = parseQuery(c, pageQuerySchema);
-    const page = await deps.store.listDocuments(collection.id, {
-      limit: query.limit,
-      ...(query.cursor === undefined ? {} : { after: query.cursor }),
-    });
-    return c.json({
-      documents: page.documents.map(documentSummaryView),
-      nextCursor: page.nextCursor ?? null,
-    });
-  });
-
-  app.get("/:collection/documents/:id", async (c) => {
-    const collection = await resolveCollection(c, deps.store);
-    const id = c.req.param("id");
-    const document = await deps.store.getDocument(collection.id, id);
-    if (document === undefined) throw new NotFoundError("document", id);
-    return c.json({ document: documentView(document) });
-  });
-
-  app.delete("/:collection/documents/:id", async (c) => {
-    const collection = await resolveCollection(c, deps.store);
-    const id = c.req.param("id");
-    const deleted = await deleteDocuments({
-      store: deps.store,
-      lexical: deps.engine.indexes,
-      collectionId: collection.id,
-      externalIds: [id],
-    });
-    if (deleted.deleted.length === 0) throw new NotFoundError("document", id);
-    return c.body(null, 204);
-  });
-
-  return app;
+  routes.define(
+    {
+      method: "delete",
+      path: "/v1/collections/{collection}/documents/{id}",
+      operationId: "deleteDocument",
+      summary: "Delete a document from the store and every index",
+      tag: "documents",
+      role: "writer",
+      params: documentParams,
+      responses: { 204: { description: "deleted" } },
+    },
+    async (c) => {
+      const collection = await resolveCollection(c, deps.store);
+      const id = c.req.param("id")!;
+      const deleted = await deleteDocuments({
+        store: deps.store,
+        lexical: deps.engine.indexes,
+        collectionId: collection.id,
+        externalIds: [id],
+      });
+      if (deleted.deleted.length === 0) throw new NotFoundError("document", id);
+      await recordAudit(c, deps, { action: "document.delete", collection: collection.name, target: id });
+      return c.body(null, 204);
+    },
+  );
 }
