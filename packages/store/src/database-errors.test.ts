@@ -44,4 +44,21 @@ describe("toStoreError (real driver errors, wrapped by drizzle)", () => {
     const notFound = new NotFoundError("collection", "1");
     expect(toStoreError(notFound, "pglite", "test")).toBe(notFound);
   });
+
+  it("passes errors that did not come from the driver through unchanged (a bug is a 500, not a 502)", () => {
+    const bug = new TypeError("Cannot read properties of undefined");
+    expect(toStoreError(bug, "pglite", "test")).toBe(bug);
+    const node = Object.assign(new TypeError("bad argument"), { code: "ERR_INVALID_ARG_TYPE" });
+    expect(toStoreError(node, "pglite", "test")).toBe(node);
+    expect(toStoreError("thrown string", "pglite", "test")).toBeInstanceOf(Error);
+  });
+
+  it("gives refused input a message without the driver's text", async () => {
+    const { mapped, raw } = await failure("insert into t values ('a', 'y')");
+    expect(mapped.message).toBe("test: a conflicting write (a unique constraint, SQLSTATE 23505)");
+    expect(JSON.stringify(mapped.message)).not.toContain(((raw as Error).cause as Error).message);
+    const invalid = (await failure("select '\\u0000'::jsonb")).mapped;
+    expect(invalid).toBeInstanceOf(ValidationError);
+    expect(invalid.message).toMatch(/^test: the store cannot hold this input \(SQLSTATE 22/);
+  });
 });

@@ -133,5 +133,11 @@ export function parseConfig(env: Record<string, string | undefined>): ServiceCon
     const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
   }
-  return result.data;
+  const config = result.data;
+  if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
+    throw new Error(
+      "invalid configuration:\n  SIFT_HEADERS_TIMEOUT_MS: must not exceed SIFT_BODY_TIMEOUT_MS (headers are part of the request)",
+    );
+  }
+  return config;
 }

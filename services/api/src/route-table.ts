@@ -141,15 +141,15 @@ async function readBody<S extends z.ZodType>(
   }
   if (json === undefined)
     throw new ValidationError("request body is required", [{ path: "", message: "required" }]);
-  // Metadata first, so a too-deep document names its own cap; then the whole body.
+  // The specific caps first, so a too-deep document or filter names its own cap; then the whole body.
   const issues = metadataIssues(json);
-  if (issues.length === 0)
-    issues.push(...inspectJson(json, { maxDepth: maxBodyDepth, maxIssues: maxFieldIssues }));
   const filter = spec.filterAt === undefined ? undefined : (json as Record<string, unknown>)?.[spec.filterAt];
   if (filter !== undefined) {
     const capped = checkFilterLimits(filter, spec.filterAt!);
     if (capped !== undefined) issues.push(capped);
   }
+  if (issues.length === 0)
+    issues.push(...inspectJson(json, { maxDepth: maxBodyDepth, maxIssues: maxFieldIssues }));
   if (issues.length > 0) throw new ValidationError("invalid request body", issues);
   const result = spec.schema.safeParse(json);
   if (!result.success) throw new ValidationError("invalid request body", toFieldIssues(result.error));

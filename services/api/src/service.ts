@@ -9,6 +9,7 @@ import { readSource } from "@sift/ingest";
 import { openStore } from "@sift/store";
 import { createApp } from "./app";
 import { isLoopback, type ServiceConfig } from "./config";
+import { listenWithLimits } from "./server";
 
 export const sampleCorpusDir = fileURLToPath(new URL("../../../infra/sample-corpus", import.meta.url));
 export const sampleCollection = "sample";
@@ -112,7 +113,11 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       indexRefreshMs: config.indexRefreshMs,
       indexesLoaded: () => loaded,
     });
-    const server = await listen(app.fetch, config);
+    const server = await listenWithLimits(app.fetch, {
+      host: config.host,
+      port: config.port,
+      ...config.server,
+    });
     const address = server.address();
     const port = typeof address === "object" && address !== null ? address.port : config.port;
     const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
@@ -207,33 +212,6 @@ async function openAccess(config: ServiceConfig, store: SiftStore, logger: Logge
     bootstrapKey = created.key;
   }
   return { dependencies: { mode: config.auth.mode, keys, usage, ids, rateLimit }, bootstrapKey };
-}
-
-/**
- * Listens with the connection limits: headers must arrive within `headersTimeoutMs` and the whole request
- * within `requestTimeoutMs` (checked every second, so slow clients are cut promptly), idle keep-alive
- * connections close after `keepAliveTimeoutMs`, and past `maxConnections` new connections are dropped.
- */
-async function listen(fetch: Parameters<typeof serve>[0]["fetch"], config: ServiceConfig) {
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve(
-      {
-        fetch,
-        hostname: config.host,
-        port: config.port,
-        serverOptions: {
-          headersTimeout: config.server.headersTimeoutMs,
-          requestTimeout: config.server.requestTimeoutMs,
-          keepAliveTimeout: config.server.keepAliveTimeoutMs,
-          connectionsCheckingInterval: 1_000,
-        },
-      },
-      () => resolve(s),
-    );
-    s.once("error", reject);
-  });
-  (server as import("node:net").Server).maxConnections = config.server.maxConnections;
-  return server;
 }
 
 /**
