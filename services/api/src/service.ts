@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { serve } from "@hono/node-server";
 import { ApiKeys, ConcurrencyGate, IdCodec, KeyUsage, TokenBuckets } from "@sift/access";
 import { createExtractiveGenerator, type EvidencePolicy } from "@sift/answer";
 import type { Logger, SiftStore } from "@sift/core";
