@@ -63,8 +63,6 @@ function corpus(tenant: string, collection: string) {
   });
 }
 
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
 describe(`tenant isolation (seed ${seed})`, () => {
   let t: TestApp;
   const model = new Map<string, TenantModel>();
