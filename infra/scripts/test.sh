@@ -10,6 +10,8 @@ python3 infra/models/assemble.py >&2
 # The eval harness's Python venv (pytrec_eval, bm25s) and Chromium for the HTML report test (cached; a cold
 # machine installs them from PyPI and Debian's archive).
 bash eval/scripts/python-env.sh >/dev/null
+# The API fuzzer (schemathesis) for services/api/src/fuzz.test.ts (cached venv; a cold machine installs it from PyPI).
+bash services/api/scripts/fuzz-env.sh >/dev/null
 bash eval/scripts/ensure-chromium.sh
 # The Kubernetes schemas for the deployment-file checks (a cached venv with kubernetes-validate).
 bash infra/scripts/k8s-validate-env.sh >/dev/null

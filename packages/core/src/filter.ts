@@ -30,10 +30,11 @@ export type Filter =
 export type Scalar = string | number | boolean | null;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-const bound = z.union([
-  z.number(),
-  z.string().refine((v) => !Number.isNaN(Date.parse(v)), "not an ISO date"),
-]);
+/** An ISO 8601 date (`2024-01-01`) or date-time (`2024-01-01T12:00:00Z`, offset optional). */
+const isoDate = z.union([z.iso.date(), z.iso.datetime({ offset: true, local: true })], {
+  error: "not an ISO date",
+});
+const bound = z.union([z.number(), isoDate]);
 const fieldName = z.string().min(1).max(200);
 
 export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
@@ -51,6 +52,8 @@ export const filterSchema: z.ZodType<Filter> = z.lazy(() =>
         lt: bound.optional(),
         lte: bound.optional(),
       })
+      // `field` plus at least one bound; said in JSON Schema too (the OpenAPI document).
+      .meta({ minProperties: 2 })
       .refine((v) => v.gt !== undefined || v.gte !== undefined || v.lt !== undefined || v.lte !== undefined, {
         message: "a range condition needs at least one of gt, gte, lt, lte",
       })

@@ -166,6 +166,9 @@ describe("API keys, roles and tenants over app.request()", () => {
     expect(hits.body.hits.map((h: { documentId: string }) => h.documentId)).toEqual(["m1"]);
     expect((await t.call("DELETE", `/v1/keys/${key.id}`, undefined, otherAdmin)).status).toBe(404);
     expect((await t.call("DELETE", `/v1/keys/${key.id}`, undefined, admin)).status).toBe(200);
+    // A key cannot revoke itself (an admin would lock itself out).
+    const self = await t.createKey("acme", "admin");
+    expect((await t.call("DELETE", `/v1/keys/${self.record.id}`, undefined, self.bearer)).status).toBe(409);
     expect(
       (await t.call("POST", "/v1/keys", { role: "writer", filter: { field: "a", eq: 1 } }, admin)).status,
     ).toBe(400);

@@ -151,6 +151,9 @@ export function openApiDocument(
         required: true,
         schema: inline(schema, "input"),
         ...(schema.description === undefined ? {} : { description: schema.description }),
+        ...(z.globalRegistry.get(schema)?.examples === undefined
+          ? {}
+          : { example: (z.globalRegistry.get(schema)!.examples as unknown[])[0] }),
       })),
       ...Object.entries((spec.query as z.ZodObject | undefined)?.shape ?? {}).map(([name, schema]) => ({
         name,

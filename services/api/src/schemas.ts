@@ -65,7 +65,7 @@ const mode = z.enum(["bm25", "dense", "hybrid"]);
 const weight = z.number().min(0).max(100);
 
 export const searchRequestSchema = z.strictObject({
-  query: z.string().trim().min(1, "must not be empty").max(4096),
+  query: z.string().trim().min(1, "must not be empty").max(4096).regex(/\S/, "must not be empty"),
   k: z.number().int().min(1).max(200).default(10),
   offset: z.number().int().min(0).max(10_000).default(0),
   filter: filterSchema.optional(),
@@ -84,7 +84,7 @@ export const searchRequestSchema = z.strictObject({
 });
 
 export const answerRequestSchema = z.strictObject({
-  question: z.string().trim().min(1, "must not be empty").max(4096),
+  question: z.string().trim().min(1, "must not be empty").max(4096).regex(/\S/, "must not be empty"),
   filter: filterSchema.optional(),
   /** Default: `hybrid` when the service has an embedding model, else `bm25`. */
   mode: mode.optional(),

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from "@sift/core";
+import { ConflictError, NotFoundError, ValidationError } from "@sift/core";
 import { recordAudit } from "../audit";
 import { authOf } from "../auth";
 import type { AppDependencies } from "../context";
@@ -71,9 +71,14 @@ export function keysRoutes(routes: RouteTable, deps: AppDependencies): void {
       role: "admin",
       params: keyParams,
       responses: { 200: { description: "the revoked key", schema: keySchema } },
+      errors: [409],
     },
     async (c) => {
       const id = c.req.param("id")!;
+      if (id === authOf(c).keyId) {
+        // An admin locking itself out by mistake is worse than a second step.
+        throw new ConflictError("a key cannot revoke itself: use another admin key, or 'sift keys revoke'");
+      }
       const revoked = await deps.access.keys.revoke(id, authOf(c).tenant);
       if (revoked === undefined) throw new NotFoundError("key", id);
       await recordAudit(c, deps, { action: "key.revoke", target: id });
