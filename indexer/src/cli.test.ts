@@ -167,7 +167,7 @@ describe("commands against a real store", () => {
     try {
       const result = await run(["collections"], env);
       expect(result.code).toBe(exitCodes.storeLocked);
-      expect(result.stderr).toMatch(/the embedded store at .* is in use by process \d+/);
+      expect(result.stderr).toMatch(/the data directory .* is in use by process \d+/);
     } finally {
       await holder.close();
     }

@@ -217,6 +217,8 @@ interface Session {
   embedProgress: { current: StepProgress | undefined };
   /** Routes log lines elsewhere (through the progress bar) until called with undefined. */
   setLogSink: (sink: ((line: string) => void) | undefined) => void;
+  /** Releases the data-dir lock (after the store is closed). */
+  releaseLock: () => void;
 }
 
 /**
@@ -292,11 +294,24 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 // The store, the index and the ingestion pipeline (PGlite, drizzle, wink) are loaded only once a command
 // needs them, so `--help` and usage errors answer at once.
 async function openSession(config: IndexerConfig, logger: Logger, cwd: string): Promise<Session> {
-  const [{ openStore }, { Engine, createEmbedder }] = await Promise.all([
+  const [{ acquireDataDirLock, openStore }, { Engine, createEmbedder }] = await Promise.all([
     import("@sift/store"),
     import("@sift/engine"),
   ]);
-  const store = await openStore(config.store);
+  // The CLI writes index files into SIFT_DATA_DIR too: one process per data directory, in both modes.
+  const lock = acquireDataDirLock(
+    config.dataDir,
+    config.store.driver === "pglite"
+      ? undefined
+      : "give this command its own SIFT_DATA_DIR (e.g. SIFT_DATA_DIR=.sift-cli), or push documents over HTTP",
+  );
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    store = await openStore(config.store);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   try {
     await store.migrate();
     const stale = await store.markStaleJobsInterrupted(config.staleJobAfterMs);
@@ -313,9 +328,10 @@ async function openSession(config: IndexerConfig, logger: Logger, cwd: string): 
       embedder,
       onEmbedProgress: ({ embedded, total }) => embedProgress.current?.update(embedded, total),
     });
-    return { config, logger, store, engine, embedProgress, setLogSink: () => {} };
+    return { config, logger, store, engine, embedProgress, setLogSink: () => {}, releaseLock: lock.release };
   } catch (error) {
     await store.close();
+    lock.release();
     throw error;
   }
 }
@@ -325,6 +341,7 @@ async function closeSession(session: Session): Promise<void> {
     await session.engine.close();
   } finally {
     await session.store.close();
+    session.releaseLock();
     session.logger.debug("store closed");
   }
 }

@@ -85,17 +85,15 @@ export class UpstreamError extends SiftError {
   override readonly isRetryable: boolean;
 }
 
-/** The embedded store's data directory is held by another live process. */
+/** A data directory (the embedded store's, or a process's index files) is held by another live process. */
 export class StoreLockedError extends SiftError {
   override readonly code = "store_locked";
   constructor(
     readonly dataDir: string,
     readonly pid: number,
+    hint = "stop that process first (or point both at a Postgres server with DATABASE_URL)",
   ) {
-    super(
-      `the embedded store at ${dataDir} is in use by process ${pid}; stop that process first ` +
-        "(or point both at a Postgres server with DATABASE_URL)",
-    );
+    super(`the data directory ${dataDir} is in use by process ${pid}; ${hint}`);
   }
 }
 

@@ -55,10 +55,11 @@ function tryCreate(path: string, content: string): boolean {
 
 /**
  * Takes `<dataDir>/sift.lock` for this process. PGlite corrupts a data directory that two instances
- * open at once, so a lock naming a live process (this one included) throws `StoreLockedError`; a lock
- * left by a dead process is taken over. Caveat: a recycled pid makes a stale lock look live.
+ * open at once, and two processes writing index files into one `SIFT_DATA_DIR` delete each other's, so a
+ * lock naming a live process (this one included) throws `StoreLockedError` (with `hint` saying what to do);
+ * a lock left by a dead process is taken over. Caveat: a recycled pid makes a stale lock look live.
  */
-export function acquireDataDirLock(dataDir: string): DataDirLock {
+export function acquireDataDirLock(dataDir: string, hint?: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, lockFileName);
   const ours = String(process.pid);
@@ -75,10 +76,10 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
     if (content === undefined) continue; // released meanwhile
     const holder = Number.parseInt(content.trim(), 10);
     if (Number.isSafeInteger(holder) && holder > 0 && isAlive(holder)) {
-      throw new StoreLockedError(dataDir, holder);
+      throw new StoreLockedError(dataDir, holder, hint);
     }
     // Stale: remove it unless another process took it over since we read it.
     if (readLock(path) === content) remove(path);
   }
-  throw new StoreLockedError(dataDir, Number.parseInt(readLock(path) ?? "0", 10) || 0);
+  throw new StoreLockedError(dataDir, Number.parseInt(readLock(path) ?? "0", 10) || 0, hint);
 }

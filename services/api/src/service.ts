@@ -5,9 +5,10 @@ import { createExtractiveGenerator, type EvidencePolicy } from "@sift/answer";
 import type { Logger, SiftStore } from "@sift/core";
 import { createEmbedder, createGenerator, createRerankStage, Engine } from "@sift/engine";
 import { readSource } from "@sift/ingest";
-import { openStore } from "@sift/store";
+import { acquireDataDirLock, openStore } from "@sift/store";
 import { createApp } from "./app";
 import { isLoopback, type ServiceConfig } from "./config";
+import { sweepOrphanIndexFolders } from "./index-folders";
 import { listenWithLimits } from "./server";
 
 export const sampleCorpusDir = fileURLToPath(new URL("../../../infra/sample-corpus", import.meta.url));
@@ -34,10 +35,28 @@ export const idSecretName = "id-permutation";
  * store when configured, and starts listening. Close it to release the store (and the embedded lock).
  */
 export async function startService(config: ServiceConfig, logger: Logger): Promise<RunningService> {
-  const store = await openStore(config.store);
+  // One process per data directory in both modes: its index files are this process's own (docs/adr/0010).
+  const lock = acquireDataDirLock(
+    config.dataDir,
+    config.store.driver === "pglite"
+      ? undefined
+      : "give each process its own SIFT_DATA_DIR (its indexes are rebuilt from Postgres)",
+  );
+  let store: SiftStore;
+  try {
+    store = await openStore(config.store);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   let engine: Engine | undefined;
   try {
     await store.migrate();
+    await sweepOrphanIndexFolders(
+      config.dataDir,
+      new Set((await store.listCollections()).map((c) => c.id)),
+      logger,
+    );
     // The embedded store has one process at a time, so any job still "running" is a leftover. On a shared
     // server another process may be ingesting: only jobs silent for 10 minutes are declared interrupted.
     const interrupted = await store.markStaleJobsInterrupted(config.store.driver === "pglite" ? 0 : 600_000);
@@ -148,11 +167,13 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
         if ("dispose" in generator && typeof generator.dispose === "function") await generator.dispose();
         await running.close();
         await store.close();
+        lock.release();
       },
     };
   } catch (error) {
     await engine?.close().catch(() => {});
     await store.close().catch(() => {});
+    lock.release();
     throw error;
   }
 }
