@@ -36,6 +36,9 @@ export async function startSiftProcess(env: Record<string, string> = {}): Promis
       SIFT_GENERATOR: "extractive",
       SIFT_EMBEDDING_MODEL: withEmbeddingModel ? "all-minilm-l6-v2" : "none",
       SIFT_LOG_LEVEL: "warn",
+      // A throwaway service on the loopback address: no keys, no rate limit (tests may set them in `env`).
+      SIFT_AUTH: "off",
+      SIFT_RATE_LIMIT_RPS: "0",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
