@@ -4,6 +4,7 @@
  * probe ran (the event loop held or not). `pnpm --filter @sift/api bench:probes`.
  */
 import { mkdtemp, rm } from "node:fs/promises";
+import { request } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -28,15 +29,22 @@ const service = await startService(
 const auth = { authorization: `Bearer ${service.bootstrapKey}`, "content-type": "application/json" };
 const url = service.url;
 
-async function send(method: string, route: string, body?: string) {
+/** One request on its own connection (a refused body may leave a kept-alive connection unusable). */
+function send(method: string, route: string, body?: string) {
   const started = performance.now();
-  const res = await fetch(`${url}${route}`, {
-    method,
-    headers: auth,
-    ...(body === undefined ? {} : { body }),
+  return new Promise<{ status: number; ms: number; bytes: number; text: string }>((resolve, reject) => {
+    const req = request(`${url}${route}`, { method, headers: auth, agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, bytes: text.length, text }),
+      );
+    });
+    // The server may answer (413) and close before it has read the whole body.
+    req.on("error", (error) => reject(error));
+    req.end(body);
   });
-  const text = await res.text();
-  return { status: res.status, ms: performance.now() - started, bytes: text.length, text };
 }
 
 /** Runs the probe and, 50 ms into it, times a `/healthz` request. */
