@@ -92,28 +92,43 @@ export function errorResponse(error: unknown, c: Context, onServerError: (error:
 /** Converts zod issues into field issues with dotted paths (`filter.and.0.field`). */
 export function toFieldIssues(error: z.ZodError, prefix = ""): FieldIssue[] {
   // One more than the cap, so ValidationError can tell that some were left out.
-  return error.issues.slice(0, maxFieldIssues + 1).flatMap((issue) => {
-    const base = [prefix, ...issue.path.map(String)].filter((p) => p !== "").join(".");
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({
-        path: base === "" ? key : `${base}.${key}`,
-        message: "unknown field",
+  return withoutRepeats(
+    error.issues.slice(0, maxFieldIssues + 1).flatMap((issue) => issuesOf(issue, prefix)),
+  );
+}
+
+/** Two checks of one field can fail with the same sentence (`min(1)` and a non-blank pattern): say it once. */
+function withoutRepeats(issues: FieldIssue[]): FieldIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const key = `${issue.path}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function issuesOf(issue: z.core.$ZodIssue, prefix: string): FieldIssue[] {
+  const base = [prefix, ...issue.path.map(String)].filter((p) => p !== "").join(".");
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      path: base === "" ? key : `${base}.${key}`,
+      message: "unknown field",
+    }));
+  }
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    // Report the branch that got furthest rather than "invalid input" for the whole union.
+    const best = issue.errors
+      .map((branch) => branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })))
+      .sort((a, b) => score(b) - score(a))[0];
+    if (best !== undefined && best.length > 0) {
+      return best.map((i) => ({
+        path: [prefix, ...i.path.map(String)].filter((p) => p !== "").join("."),
+        message: i.message,
       }));
     }
-    if (issue.code === "invalid_union" && issue.errors.length > 0) {
-      // Report the branch that got furthest rather than "invalid input" for the whole union.
-      const best = issue.errors
-        .map((branch) => branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })))
-        .sort((a, b) => score(b) - score(a))[0];
-      if (best !== undefined && best.length > 0) {
-        return best.map((i) => ({
-          path: [prefix, ...i.path.map(String)].filter((p) => p !== "").join("."),
-          message: i.message,
-        }));
-      }
-    }
-    return [{ path: base, message: issue.message }];
-  });
+  }
+  return [{ path: base, message: issue.message }];
 }
 
 function score(branch: z.core.$ZodIssue[]): number {
