@@ -11,9 +11,8 @@ import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { silentLogger } from "@sift/core";
-import { readSource, runIngestion } from "@sift/ingest";
-import { LexicalIndexManager } from "@sift/lexical";
-import { Searcher } from "@sift/retrieval";
+import { Engine } from "@sift/engine";
+import { readSource } from "@sift/ingest";
 import { openStore } from "@sift/store";
 import { createAnalyzer } from "@sift/text";
 import { loadBeirQueries } from "./beir";
@@ -53,7 +52,7 @@ const store = await openStore(
 try {
   await store.migrate();
   const analyzer = createAnalyzer();
-  const lexical = new LexicalIndexManager({ store, dataDir, analyzer, logger: silentLogger });
+  const engine = new Engine({ store, dataDir, analyzer, logger: silentLogger });
   const { collection } = await store.ensureCollection({ tenant: "default", name: "bench" });
 
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}`);
@@ -61,9 +60,7 @@ try {
     `store: ${storeUrl === undefined ? "PGlite (embedded)" : "Postgres server"}; dataset: ${datasetDir}`,
   );
   const ingestStarted = performance.now();
-  const job = await runIngestion({
-    store,
-    lexical,
+  const { job } = await engine.ingest({
     collectionId: collection.id,
     source: readSource(datasetDir, { format: "beir" }),
     sourceLabel: datasetDir,
@@ -72,7 +69,7 @@ try {
   });
   const ingestSeconds = (performance.now() - ingestStarted) / 1000;
   const mergeStarted = performance.now();
-  await lexical.merge(collection.id);
+  await engine.mergeLexical(collection.id);
   const mergeSeconds = (performance.now() - mergeStarted) / 1000;
   console.log(
     `ingest: ${job.counts.created} documents, ${job.counts.chunks} chunks in ${ingestSeconds.toFixed(1)} s ` +
@@ -80,8 +77,7 @@ try {
   );
 
   const { queries, qrels } = await loadBeirQueries(datasetDir, values.split);
-  const searcher = new Searcher({ store, lexical: (id) => lexical.open(id), analyzer });
-  await lexical.open(collection.id);
+  const searcher = engine.searcher;
 
   const run = async (label: string, search: (query: string) => Promise<string[]>) => {
     const latencies: number[] = [];
@@ -108,12 +104,10 @@ try {
     );
   };
 
-  const index = await lexical.open(collection.id);
+  const snapshot = engine.snapshot(collection.id)!;
   await run("bm25 index only (k=100)", async (query) => {
-    const { hits } = await index.search({ query, limit: 100 });
-    const chunks = await store.getChunks(hits.map((h) => h.chunkId));
-    const byId = new Map(chunks.map((c) => [c.id, c.externalId]));
-    return hits.map((h) => byId.get(h.chunkId)!);
+    const { hits } = snapshot.lexical.search({ query, limit: 100 });
+    return hits.map((h) => snapshot.catalog.get(h.chunkId)!.document.externalId);
   });
   for (const k of [10, 100]) {
     await run(`searcher, with hydration + snippets (k=${k})`, async (query) => {
@@ -127,7 +121,7 @@ try {
       return result.hits.map((h) => h.documentId);
     });
   }
-  await lexical.close();
+  await engine.close();
   await store.close();
 
   // Over HTTP: the real service (a child process) on the same data, one client, sequential requests.

@@ -3,9 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readSource, runIngestion } from "@sift/ingest";
-import { LexicalIndexManager } from "@sift/lexical";
-import { Searcher } from "@sift/retrieval";
+import { Engine } from "@sift/engine";
+import { readSource } from "@sift/ingest";
 import { openStore } from "@sift/store";
 import { createAnalyzer } from "@sift/text";
 import { describe, expect, it } from "vitest";
@@ -27,11 +26,9 @@ describe.skipIf(!present)("BM25 quality on BEIR SciFact (test split), through th
     try {
       await store.migrate();
       const analyzer = createAnalyzer();
-      const lexical = new LexicalIndexManager({ store, dataDir, analyzer });
+      const engine = new Engine({ store, dataDir, analyzer });
       const { collection } = await store.ensureCollection({ tenant: "default", name: "scifact" });
-      const job = await runIngestion({
-        store,
-        lexical,
+      const { job } = await engine.ingest({
         collectionId: collection.id,
         source: readSource(scifact, { format: "beir" }),
         sourceLabel: scifact,
@@ -40,7 +37,7 @@ describe.skipIf(!present)("BM25 quality on BEIR SciFact (test split), through th
       expect(job.status).toBe("succeeded");
       expect(job.counts.created).toBe(5183);
 
-      const searcher = new Searcher({ store, lexical: (id) => lexical.open(id), analyzer });
+      const searcher = engine.searcher;
       const { queries, qrels } = await loadBeirQueries(scifact, "test");
       expect(queries).toHaveLength(300);
       const ndcg: number[] = [];
@@ -61,7 +58,7 @@ describe.skipIf(!present)("BM25 quality on BEIR SciFact (test split), through th
       console.log(`SciFact BM25: nDCG@10 ${mean(ndcg).toFixed(4)}, Recall@100 ${mean(recall).toFixed(4)}`);
       expect(mean(ndcg)).toBeGreaterThanOrEqual(0.68);
       expect(mean(recall)).toBeGreaterThanOrEqual(0.9);
-      await lexical.close();
+      await engine.close();
     } finally {
       await store.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -3,9 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readSource, runIngestion } from "@sift/ingest";
-import { LexicalIndexManager } from "@sift/lexical";
-import { Searcher } from "@sift/retrieval";
+import { Engine } from "@sift/engine";
+import { readSource } from "@sift/ingest";
 import { openStore } from "@sift/store";
 import { createAnalyzer } from "@sift/text";
 import { describe, expect, it } from "vitest";
@@ -117,17 +116,15 @@ describe.skipIf(python === undefined)("metrics agree with pytrec_eval (trec_eval
       try {
         await store.migrate();
         const analyzer = createAnalyzer();
-        const lexical = new LexicalIndexManager({ store, dataDir, analyzer });
+        const engine = new Engine({ store, dataDir, analyzer });
         const { collection } = await store.ensureCollection({ tenant: "default", name: "scifact" });
-        await runIngestion({
-          store,
-          lexical,
+        await engine.ingest({
           collectionId: collection.id,
           source: readSource(scifact, { format: "beir" }),
           sourceLabel: scifact,
           batchSize: 500,
         });
-        const searcher = new Searcher({ store, lexical: (id) => lexical.open(id), analyzer });
+        const searcher = engine.searcher;
         const { queries, qrels } = await loadBeirQueries(scifact, "test");
         const ranked = new Map<string, Array<[string, number]>>();
         const raw = new Map<string, Array<[string, number]>>();
@@ -145,7 +142,7 @@ describe.skipIf(python === undefined)("metrics agree with pytrec_eval (trec_eval
             hits.map((h) => [h.documentId, h.score]),
           );
         }
-        await lexical.close();
+        await engine.close();
         const comparison = await compareWithPytrecEval(
           python!,
           qrels,

@@ -578,7 +578,7 @@ async function reindex(
   const heading = `${plan.tenant}/${plan.collectionName}`;
   if (!plan.dense) {
     const started = performance.now();
-    await engine.lexical.merge(collection.id);
+    await engine.mergeLexical(collection.id);
     write(
       `reindexed ${heading}: lexical index merged in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Filter, filterSchema, matchesFilter } from "./filter";
+import { compileFilter, type Filter, filterSchema, matchesFilter } from "./filter";
 
 const meta = {
   lang: "en",
@@ -55,6 +55,58 @@ describe("matchesFilter", () => {
     ],
   ])("%j → %s", (filter, expected) => {
     expect(matchesFilter(filter, meta)).toBe(expected);
+    expect(compileFilter(filter)(meta)).toBe(expected);
+  });
+});
+
+describe("compileFilter", () => {
+  // A seeded generator of random filters and metadata over a few fields, so that matches and misses both occur.
+  let state = 12345;
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const scalars = ["a", "b", "c", 1, 2, 3, 2.5, true, false, null] as const;
+  const dates = ["2020-01-01", "2021-06-15T12:00:00Z", "2022-12-31"] as const;
+  const fields = ["s", "n", "d", "tags", "deep.x"] as const;
+  const metadata = () => ({
+    s: pick(scalars),
+    n: pick([1, 2, 3, 4.5, "2"]),
+    d: pick([...dates, "not a date", 7]),
+    tags: [pick(scalars), pick(scalars)],
+    deep: { x: pick(scalars) },
+  });
+  const filter = (depth: number): Filter => {
+    const roll = random();
+    if (depth > 0 && roll < 0.3) {
+      const parts = [filter(depth - 1), filter(depth - 1)];
+      return random() < 0.5 ? { and: parts } : { or: parts };
+    }
+    if (depth > 0 && roll < 0.4) return { not: filter(depth - 1) };
+    const field = pick(fields);
+    const kind = random();
+    if (kind < 0.3) return { field, eq: pick(scalars) };
+    if (kind < 0.6) return { field, in: [pick(scalars), pick(scalars), pick(scalars)] };
+    if (kind < 0.8) return { field, gte: pick([1, 2, 3]), lt: pick([2, 3, 5]) };
+    return { field, gt: pick(dates) };
+  };
+
+  it("agrees with matchesFilter on random filters and metadata", () => {
+    let matched = 0;
+    for (let i = 0; i < 2000; i += 1) {
+      const f = filter(3);
+      const compiled = compileFilter(f);
+      for (let j = 0; j < 5; j += 1) {
+        const m = metadata();
+        const expected = matchesFilter(f, m);
+        expect(compiled(m), JSON.stringify({ f, m })).toBe(expected);
+        if (expected) matched += 1;
+      }
+    }
+    // Both outcomes were exercised.
+    expect(matched).toBeGreaterThan(1000);
+    expect(matched).toBeLessThan(9000);
   });
 });
 

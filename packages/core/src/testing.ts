@@ -64,8 +64,9 @@ export function exactVectorIndex(vectors: Map<number, Float32Array>, dimensions:
     },
     async flush() {},
     async close() {},
-    async search({ vector, limit }) {
-      const hits: VectorHit[] = [...vectors].map(([chunkId, v]) => ({
+    async search({ vector, limit, allowed }) {
+      const pool = [...vectors].filter(([chunkId]) => allowed === undefined || allowed.has(chunkId));
+      const hits: VectorHit[] = pool.map(([chunkId, v]) => ({
         chunkId,
         score: v.reduce((s, x, i) => s + x * vector[i]!, 0),
       }));

@@ -14,6 +14,14 @@ export interface VectorSearchOptions {
   /** Number of hits wanted; fewer come back only when fewer chunks match the filter. */
   limit: number;
   filter?: Filter | undefined;
+  /**
+   * The chunks the caller allows, `filter` already applied to them (the searcher compiles a request's
+   * filter once against its catalog and shares the set with every leg). When given, hits come only from
+   * this set and `limit` hits come back whenever that many of its chunks are indexed; an index may skip
+   * evaluating `filter` itself (the embedded index does, Qdrant evaluates it server-side and keeps the hits
+   * in the set).
+   */
+  allowed?: ReadonlySet<number> | undefined;
   signal?: AbortSignal | undefined;
 }
 

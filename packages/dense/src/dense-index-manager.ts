@@ -31,6 +31,11 @@ export interface DenseSyncResult {
   removed: number;
 }
 
+/** What a vector is made from and filtered by: a chunk's id, its passage text's parts and its document metadata. */
+export type DensePassage = Pick<ChunkRecord, "id" | "title" | "text" | "metadata"> & {
+  headingPath: readonly string[];
+};
+
 interface State {
   index: VectorIndex;
   ids: Set<number>;
@@ -41,7 +46,11 @@ interface State {
  * The text embedded for a chunk: its document title and heading path give the passage its context.
  * Headings equal to the title are not repeated.
  */
-export function passageText(chunk: Pick<ChunkRecord, "title" | "headingPath" | "text">): string {
+export function passageText(chunk: {
+  title: string | null;
+  headingPath: readonly string[];
+  text: string;
+}): string {
   const context = [chunk.title ?? "", ...chunk.headingPath.filter((h) => h !== chunk.title)].filter(
     (s) => s !== "",
   );
@@ -153,17 +162,7 @@ export class DenseIndexManager {
     for (let i = 0; i < added.length; i += batchSize) {
       signal?.throwIfAborted();
       const chunks = await this.options.store.getChunks(added.slice(i, i + batchSize));
-      if (chunks.length > 0) {
-        const { embeddings } = await this.options.embedder.embed({
-          texts: chunks.map(passageText),
-          kind: "passage",
-          signal,
-        });
-        await state.index.upsert(
-          chunks.map((chunk, j) => ({ chunkId: chunk.id, vector: embeddings[j]!, metadata: chunk.metadata })),
-        );
-        for (const chunk of chunks) state.ids.add(chunk.id);
-      }
+      await this.embedInto(state, chunks, signal);
       embedded += chunks.length;
       sinceFlush += chunks.length;
       this.options.onProgress?.({ collectionId, embedded, total: added.length });
@@ -184,6 +183,70 @@ export class DenseIndexManager {
       });
     }
     return { added: added.length, removed: removed.length };
+  }
+
+  /** Embeds and upserts one batch of passages. */
+  private async embedInto(state: State, passages: readonly DensePassage[], signal?: AbortSignal) {
+    if (passages.length === 0) return;
+    const { embeddings } = await this.options.embedder.embed({
+      texts: passages.map(passageText),
+      kind: "passage",
+      signal,
+    });
+    await state.index.upsert(
+      passages.map((chunk, j) => ({ chunkId: chunk.id, vector: embeddings[j]!, metadata: chunk.metadata })),
+    );
+    for (const chunk of passages) state.ids.add(chunk.id);
+  }
+
+  // ---- the seam for the engine's refresher: it diffs the store once for every index ----
+
+  /** The collection's vector index and the ids it holds (opened on first use, without reconciling). */
+  async handle(collectionId: number): Promise<{ index: VectorIndex; ids: ReadonlySet<number> }> {
+    return this.load(collectionId);
+  }
+
+  /**
+   * Embeds and upserts the passages the index does not hold yet (the cache makes unchanged text free), in
+   * batches, flushing every `flushEvery`. Serialised with the collection's other writes.
+   */
+  add(collectionId: number, passages: readonly DensePassage[], signal?: AbortSignal): Promise<number> {
+    return this.serialize(collectionId, async () => {
+      const state = await this.load(collectionId);
+      const missing = passages.filter((passage) => !state.ids.has(passage.id));
+      const batchSize = this.options.batchSize ?? 64;
+      const flushEvery = this.options.flushEvery ?? 2048;
+      let sinceFlush = 0;
+      for (let i = 0; i < missing.length; i += batchSize) {
+        signal?.throwIfAborted();
+        const batch = missing.slice(i, i + batchSize);
+        await this.embedInto(state, batch, signal);
+        sinceFlush += batch.length;
+        this.options.onProgress?.({ collectionId, embedded: i + batch.length, total: missing.length });
+        if (sinceFlush >= flushEvery) {
+          await this.persist(collectionId, state, -1);
+          sinceFlush = 0;
+        }
+      }
+      return missing.length;
+    });
+  }
+
+  /**
+   * Deletes the vectors of `chunkIds` (unknown ids ignored), then records the held ids as of `revision`
+   * (after a flush, so the record never overstates).
+   */
+  remove(collectionId: number, chunkIds: readonly number[], revision: number): Promise<number> {
+    return this.serialize(collectionId, async () => {
+      const state = await this.load(collectionId);
+      const present = chunkIds.filter((id) => state.ids.has(id));
+      if (present.length > 0) await state.index.delete(present);
+      for (const id of present) state.ids.delete(id);
+      state.revision = revision;
+      await this.persist(collectionId, state, revision);
+      this.settled.set(collectionId, state);
+      return present.length;
+    });
   }
 
   /** The folder of a collection's files for the embedder's model: `<dataDir>/dense/<collectionId>/<model>`. */

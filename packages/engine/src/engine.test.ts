@@ -116,8 +116,9 @@ describe("Engine", () => {
     expect(degraded.degraded).toEqual(["dense"]);
     expect(degraded.warnings.join(" ")).toMatch(/reindex/);
     expect(degraded.hits[0]?.documentId).toBe("bread");
-    const queriesOnly = calls.texts; // the query itself was embedded, no passage was
-    expect(queriesOnly).toBe(1);
+    // Neither a passage nor the query was embedded: the dense leg stops at the snapshot's missing vectors.
+    const queriesOnly = calls.texts;
+    expect(queriesOnly).toBe(0);
     // New documents are not embedded piecemeal either.
     const { dense } = await e.ingest({
       collectionId,

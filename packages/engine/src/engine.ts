@@ -8,13 +8,22 @@ import {
   UnavailableError,
   type VectorIndex,
 } from "@sift/core";
-import { DenseIndexManager, type DenseSyncResult, passageText } from "@sift/dense";
+import { DenseIndexManager, type DensePassage, type DenseSyncResult, passageText } from "@sift/dense";
 import { type RunIngestionOptions, runIngestion } from "@sift/ingest";
 import { LexicalIndexManager } from "@sift/lexical";
 import { type EmbeddingCostEstimate, estimateEmbeddingCost, withEmbeddingCache } from "@sift/models";
-import { type FusionOverrides, type RerankOptions, Searcher } from "@sift/retrieval";
+import {
+  type CollectionSnapshot,
+  type DenseHandle,
+  type FusionOverrides,
+  type RerankOptions,
+  Searcher,
+} from "@sift/retrieval";
 import { type Analyzer, createAnalyzer } from "@sift/text";
 import { openUsearchIndex } from "@sift/vector";
+import { CollectionRefresher, type DenseSide, type SnapshotChange } from "./collection-refresher";
+
+export type { SnapshotChange } from "./collection-refresher";
 
 /**
  * The dense state of one collection for the configured model:
@@ -47,6 +56,12 @@ export interface EngineOptions {
   legTimeoutMs?: number | undefined;
   /** Texts per embedding call during ingestion and reindexing. Default 64. */
   embedBatchSize?: number | undefined;
+  /**
+   * How often each loaded collection's refresher polls the store for writes made by other processes (the
+   * CLI, another replica on a shared Postgres), ms; 0 or absent: no poll (this process's own writes are
+   * always visible to the next search, since they refresh before returning).
+   */
+  refreshIntervalMs?: number | undefined;
   /** Called while chunks are being embedded (ingestion or reindex). */
   onEmbedProgress?:
     | ((progress: { collectionId: number; embedded: number; total: number }) => void)
@@ -55,14 +70,15 @@ export interface EngineOptions {
 
 /** What `runIngestion` takes, minus what the engine supplies. */
 export type EngineIngestOptions = Omit<RunIngestionOptions, "store" | "lexical"> & {
-  /** Called when the store and BM25 are done, before the new chunks are embedded. */
+  /** Called when the run is done: the store and every index (BM25, vectors, the searched snapshot). */
   onIngested?: ((job: IngestionJob) => void) | undefined;
 };
 
 /**
- * One running Sift: the store's collections with their BM25 generations, their vector indexes for the
- * configured embedding model, and the searcher over both. The service, the CLI and the eval harness each
- * build one, so they index and search identically.
+ * One running Sift: the store's collections with their BM25 segments, their vector indexes for the
+ * configured embedding model, one immutable snapshot per collection (catalog, lexical snapshot, vector
+ * handle) kept by a refresher, and the searcher, which reads only those snapshots. The service, the CLI and
+ * the eval harness each build one, so they index and search identically.
  */
 export class Engine {
   readonly lexical: LexicalIndexManager;
@@ -72,7 +88,15 @@ export class Engine {
   readonly embedder: Embedder | undefined;
   private readonly logger: Logger;
   private readonly denseStatuses = new Map<number, Exclude<DenseStatus, "unavailable">>();
-  /** Every index the store's writes must reach: BM25 always, vectors when the collection's are ready. */
+  private readonly refreshers = new Map<number, CollectionRefresher>();
+  private readonly listeners = new Set<(change: SnapshotChange) => void>();
+  /** Vectors embedded and deleted by refreshes, per collection (what `ingest` reports). */
+  private readonly denseCounts = new Map<number, DenseSyncResult>();
+  private closed = false;
+  /**
+   * Every index the store's writes must reach, at once: a refresh of the collection's snapshot. The API's
+   * write routes call it after their store write and before answering (read your writes).
+   */
   readonly indexes: { sync: (collectionId: number) => Promise<void> };
 
   constructor(private readonly options: EngineOptions) {
@@ -86,42 +110,46 @@ export class Engine {
     });
     this.embedder =
       options.embedder === undefined ? undefined : withEmbeddingCache(options.embedder, options.store);
-    const embedder = this.embedder;
-    if (embedder !== undefined) {
-      const openVectorIndex =
-        options.openVectorIndex ??
-        ((_id: number, directory: string) =>
-          openUsearchIndex({
-            path: directory,
-            dimensions: embedder.profile.dimensions,
-            metric: "cos",
-            logger: this.logger,
-          }));
-      this.dense = new DenseIndexManager({
-        store: options.store,
-        embedder,
-        dataDir: options.dataDir,
-        logger: this.logger,
-        openIndex: (id) => openVectorIndex(id, path.join(this.dense!.directory(id), "vectors")),
-        ...(options.embedBatchSize === undefined ? {} : { batchSize: options.embedBatchSize }),
-        ...(options.onEmbedProgress === undefined ? {} : { onProgress: options.onEmbedProgress }),
-      });
-    }
+    this.dense = this.createDense(this.embedder);
     this.searcher = new Searcher({
-      store: options.store,
-      lexical: (id) => this.lexical.open(id),
+      snapshots: {
+        current: (id) => this.refreshers.get(id)?.current,
+        open: (id) => this.refresher(id).load(),
+      },
       analyzer: this.analyzer,
-      dense: embedder === undefined ? undefined : { embedder, vectors: (id) => this.vectorsForSearch(id) },
+      embedder: this.embedder,
       fusion: options.fusion,
       rerank: options.rerank,
       legTimeoutMs: options.legTimeoutMs,
     });
     this.indexes = {
       sync: async (collectionId) => {
-        await this.lexical.sync(collectionId);
-        if ((await this.denseStatus(collectionId)) === "ready") await this.dense!.sync(collectionId);
+        await this.refresh(collectionId);
       },
     };
+  }
+
+  private createDense(embedder: Embedder | undefined): DenseIndexManager | undefined {
+    if (embedder === undefined) return undefined;
+    const openVectorIndex =
+      this.options.openVectorIndex ??
+      ((_id: number, directory: string) =>
+        openUsearchIndex({
+          path: directory,
+          dimensions: embedder.profile.dimensions,
+          metric: "cos",
+          logger: this.logger,
+        }));
+    const dense: DenseIndexManager = new DenseIndexManager({
+      store: this.options.store,
+      embedder,
+      dataDir: this.options.dataDir,
+      logger: this.logger,
+      openIndex: (id) => openVectorIndex(id, path.join(dense.directory(id), "vectors")),
+      ...(this.options.embedBatchSize === undefined ? {} : { batchSize: this.options.embedBatchSize }),
+      ...(this.options.onEmbedProgress === undefined ? {} : { onProgress: this.options.onEmbedProgress }),
+    });
+    return dense;
   }
 
   /**
@@ -141,12 +169,11 @@ export class Engine {
     return status;
   }
 
-  /** Loads a collection's indexes (BM25 always; vectors when ready, catching up on missed writes). */
+  /** Loads a collection's snapshot (BM25 always; vectors when ready, catching up on missed writes). */
   async load(collectionId: number): Promise<DenseStatus> {
-    await this.lexical.open(collectionId);
     const status = await this.denseStatus(collectionId);
-    if (status === "ready") await this.dense!.sync(collectionId);
-    else if (status === "needs-reindex") {
+    await this.refresher(collectionId).load();
+    if (status === "needs-reindex") {
       this.logger.warn("dense: the collection has no vectors from the configured model; run a reindex", {
         collectionId,
         model: this.embedder?.profile.id,
@@ -156,41 +183,47 @@ export class Engine {
     return status;
   }
 
-  /**
-   * Picks up writes other processes made (the CLI against the same Postgres): BM25 when its generation is
-   * older than `maxAgeMs`, vectors at most once per `maxAgeMs` (a sync is one revision query when nothing
-   * changed, and embeds only chunks it has not seen, mostly from the embedding cache).
-   */
-  async refreshIfStale(collectionId: number, maxAgeMs: number): Promise<void> {
-    await this.lexical.refreshIfStale(collectionId, maxAgeMs);
-    if ((await this.denseStatus(collectionId)) !== "ready") return;
-    const now = Date.now();
-    if (now - (this.denseCheckedAt.get(collectionId) ?? 0) < maxAgeMs) return;
-    this.denseCheckedAt.set(collectionId, now);
-    await this.dense!.sync(collectionId);
+  /** The snapshot searches of the collection read now (undefined until it is loaded). */
+  snapshot(collectionId: number): CollectionSnapshot | undefined {
+    return this.refreshers.get(collectionId)?.current;
   }
 
-  private readonly denseCheckedAt = new Map<number, number>();
+  /**
+   * Brings every index of the collection up to the store and swaps the new snapshot in; resolves when a
+   * refresh that started after this call has swapped (so a write made before the call is visible).
+   */
+  refresh(collectionId: number): Promise<CollectionSnapshot> {
+    return this.refresher(collectionId).refresh();
+  }
 
-  /** Ingests a source: store and BM25 through `runIngestion`, then the new chunks' vectors. */
+  /**
+   * Calls `listener` after each snapshot swap that changed documents (their ids, by collection); returns a
+   * function that unsubscribes. Listeners run synchronously after the swap; one that throws is logged.
+   */
+  onChange(listener: (change: SnapshotChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ingests a source: the store through `runIngestion`, each sync a refresh of every index. */
   async ingest(options: EngineIngestOptions): Promise<{ job: IngestionJob; dense?: DenseSyncResult }> {
-    await this.lexical.open(options.collectionId);
-    const status = await this.denseStatus(options.collectionId);
-    // Vectors are synced once, after the run: mid-run syncs would interleave embedding with writes.
+    const { collectionId } = options;
+    const status = await this.denseStatus(collectionId);
+    await this.refresher(collectionId).load();
+    const before = { ...(this.denseCounts.get(collectionId) ?? { added: 0, removed: 0 }) };
     const { onIngested, ...ingestion } = options;
-    const job = await runIngestion({ ...ingestion, store: this.options.store, lexical: this.lexical });
+    const job = await runIngestion({ ...ingestion, store: this.options.store, lexical: this.indexes });
     onIngested?.(job);
     if (status === "needs-reindex") {
       this.logger.warn("dense: new chunks were not embedded because the collection needs a reindex", {
-        collectionId: options.collectionId,
+        collectionId,
         command: "pnpm sift reindex --collection <name> --dense",
       });
       return { job };
     }
-    if (status === "ready" && job.status !== "interrupted") {
-      return { job, dense: await this.dense!.sync(options.collectionId, options.signal) };
-    }
-    return { job };
+    if (status !== "ready") return { job };
+    const after = this.denseCounts.get(collectionId) ?? { added: 0, removed: 0 };
+    return { job, dense: { added: after.added - before.added, removed: after.removed - before.removed } };
   }
 
   /** What embedding the whole collection with the configured model would cost (cache hits are free). */
@@ -216,20 +249,37 @@ export class Engine {
     });
   }
 
+  /** Merges the collection's BM25 segments into one base and swaps the merged snapshot in. */
+  async mergeLexical(collectionId: number): Promise<void> {
+    const refresher = this.refresher(collectionId);
+    await refresher.load();
+    await this.lexical.merge(collectionId);
+    await refresher.adoptLexical();
+  }
+
   /** Embeds every chunk of the collection that has no vector for the configured model yet. */
   async reindexDense(collectionId: number, signal?: AbortSignal): Promise<DenseSyncResult> {
     if (this.dense === undefined) throw new UnavailableError("no embedding model is configured");
     const result = await this.dense.sync(collectionId, signal);
     this.denseStatuses.set(collectionId, "ready");
+    const refresher = this.refreshers.get(collectionId);
+    if (refresher !== undefined) {
+      // The snapshot's dense handle changes: rebuild it (and diff every index in full).
+      refresher.markStale();
+      await refresher.refresh();
+    }
     return result;
   }
 
   /** Forgets a collection's indexes and deletes their files (the caller deletes it from the store). */
   async drop(collectionId: number): Promise<void> {
+    const refresher = this.refreshers.get(collectionId);
+    this.refreshers.delete(collectionId);
+    await refresher?.stop();
     await this.lexical.drop(collectionId);
     await this.dense?.drop(collectionId);
     this.denseStatuses.delete(collectionId);
-    this.denseCheckedAt.delete(collectionId);
+    this.denseCounts.delete(collectionId);
   }
 
   /** Per-index figures for a collection: BM25 generation stats, and the dense status, model and size. */
@@ -245,17 +295,73 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.refreshers.values()].map((refresher) => refresher.stop()));
+    this.refreshers.clear();
     await this.options.rerank?.reranker.close?.();
     await this.dense?.close();
     await this.lexical.close();
   }
 
-  private async vectorsForSearch(collectionId: number): Promise<VectorIndex> {
-    if ((await this.denseStatus(collectionId)) === "needs-reindex") {
-      throw new UnavailableError(
-        `the collection has no vectors from ${this.embedder?.profile.id}; run 'pnpm sift reindex --collection <name> --dense'`,
-      );
-    }
-    return this.dense!.open(collectionId);
+  /** The collection's refresher, created (and its poll started) on first use. */
+  private refresher(collectionId: number): CollectionRefresher {
+    let refresher = this.refreshers.get(collectionId);
+    if (refresher !== undefined) return refresher;
+    if (this.closed) throw new UnavailableError("the engine is closed");
+    refresher = new CollectionRefresher({
+      collectionId,
+      store: this.options.store,
+      lexical: this.lexical,
+      dense: this.denseSide(collectionId),
+      logger: this.logger,
+      onSwap: (change) => {
+        for (const listener of this.listeners) listener(change);
+      },
+      onGone: () => {
+        this.logger.info("collection deleted from the store; dropping its indexes", { collectionId });
+        void this.drop(collectionId).catch(() => {});
+      },
+    });
+    this.refreshers.set(collectionId, refresher);
+    refresher.startPolling(this.options.refreshIntervalMs ?? 0);
+    return refresher;
+  }
+
+  /** The collection's vectors as its refresher sees them: the manager's when ready, else nothing. */
+  private denseSide(collectionId: number): DenseSide {
+    const ready = async () =>
+      this.dense !== undefined && (await this.denseStatus(collectionId)) === "ready" ? this.dense : undefined;
+    const counts = () => {
+      let entry = this.denseCounts.get(collectionId);
+      if (entry === undefined) {
+        entry = { added: 0, removed: 0 };
+        this.denseCounts.set(collectionId, entry);
+      }
+      return entry;
+    };
+    return {
+      handle: async (): Promise<DenseHandle> => {
+        const dense = await ready();
+        if (dense !== undefined) return { index: (await dense.handle(collectionId)).index };
+        return {
+          unavailable:
+            this.dense === undefined
+              ? "dense retrieval is not configured on this service (no embedding model)"
+              : `the collection has no vectors from ${this.embedder?.profile.id}; run 'pnpm sift reindex --collection <name> --dense'`,
+        };
+      },
+      held: async () => {
+        const dense = await ready();
+        return dense === undefined ? new Set<number>() : (await dense.handle(collectionId)).ids;
+      },
+      add: async (passages: readonly DensePassage[]) => {
+        const dense = await ready();
+        if (dense !== undefined) counts().added += await dense.add(collectionId, passages);
+      },
+      remove: async (chunkIds, revision) => {
+        const dense = await ready();
+        if (dense !== undefined) counts().removed += await dense.remove(collectionId, chunkIds, revision);
+      },
+    };
   }
 }

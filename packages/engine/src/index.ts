@@ -1,3 +1,4 @@
+export { type DenseSide, documentChanges, type SnapshotChange } from "./collection-refresher";
 export { type DenseStatus, Engine, type EngineIngestOptions, type EngineOptions } from "./engine";
 export {
   createGenerator,

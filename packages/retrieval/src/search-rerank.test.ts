@@ -7,6 +7,7 @@ import { LexicalIndexManager } from "@sift/lexical";
 import { openStore } from "@sift/store";
 import { createAnalyzer } from "@sift/text";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CollectionSnapshot } from "./collection-snapshot";
 import {
   type RerankOptions,
   rerankPassageText,
@@ -14,6 +15,7 @@ import {
   type SearchHit,
   type SearchRequest,
 } from "./search";
+import { fixedSnapshots, snapshotFromStore } from "./test-support";
 
 // Test doubles of our own interfaces: a bag-of-words "embedder", an exact vector index, and rerankers whose
 // scores are a known function of the passage, so every expected order can be computed independently.
@@ -55,12 +57,12 @@ describe("Searcher rerank stage", () => {
   const analyzer = createAnalyzer();
   const searcher = (rerank?: RerankOptions) =>
     new Searcher({
-      store,
-      lexical: (id) => lexical.open(id),
+      snapshots: fixedSnapshots({ ...snapshot, dense: { index: exactIndex(vectors) } }),
       analyzer,
-      dense: { embedder, vectors: async () => exactIndex(vectors) },
+      embedder,
       rerank,
     });
+  let snapshot: CollectionSnapshot;
   let request: SearchRequest;
   const ids = (hits: SearchHit[]) => hits.map((h) => h.documentId);
   const textOf = (id: string) => {
@@ -87,6 +89,7 @@ describe("Searcher rerank stage", () => {
     for (const chunk of await store.scanChunks(collectionId, { afterId: 0, limit: 100 })) {
       vectors.set(chunk.id, bagOfWords(chunk.text));
     }
+    snapshot = await snapshotFromStore({ store, lexical, collectionId });
     request = { collectionId, query: "common cold infection", k: 8, offset: 0, mode: "hybrid" };
   });
   afterAll(async () => {

@@ -1,13 +1,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type DocumentStore, type Embedder, UnavailableError } from "@sift/core";
+import { type DocumentStore, type Embedder, UnavailableError, type VectorIndex } from "@sift/core";
 import { bagOfWordsEmbedder, exactVectorIndex } from "@sift/core/testing";
 import { LexicalIndexManager } from "@sift/lexical";
 import { openStore } from "@sift/store";
 import { createAnalyzer } from "@sift/text";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CollectionSnapshot } from "./collection-snapshot";
 import { Searcher, type SearcherOptions } from "./search";
+import { fixedSnapshots, snapshotFromStore } from "./test-support";
 
 // Test doubles of our own interfaces (not of a vendor SDK): a bag-of-words "embedder" and an exact
 // in-memory vector index, enough to exercise fusion, timeouts and degradation deterministically.
@@ -29,8 +31,20 @@ describe("Searcher modes, fusion and degradation", () => {
   let collectionId: number;
   const vectors = new Map<number, Float32Array>();
   const analyzer = createAnalyzer();
-  const searcher = (extra: Partial<SearcherOptions> = {}) =>
-    new Searcher({ store, lexical: (id) => lexical.open(id), analyzer, ...extra });
+  let snapshot: CollectionSnapshot;
+  /** A searcher over the test snapshot; `dense` gives it a query embedder and a vector index. */
+  const searcher = ({
+    dense,
+    ...extra
+  }: Partial<SearcherOptions> & { dense?: { embedder: Embedder; index: VectorIndex } } = {}) =>
+    new Searcher({
+      snapshots: fixedSnapshots(
+        dense === undefined ? snapshot : { ...snapshot, dense: { index: dense.index } },
+      ),
+      analyzer,
+      embedder: dense?.embedder,
+      ...extra,
+    });
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "sift-search-"));
@@ -50,6 +64,7 @@ describe("Searcher modes, fusion and degradation", () => {
     for (const chunk of await store.scanChunks(collectionId, { afterId: 0, limit: 100 })) {
       vectors.set(chunk.id, bagOfWords(chunk.text));
     }
+    snapshot = await snapshotFromStore({ store, lexical, collectionId });
   });
   afterAll(async () => {
     await lexical.close();
@@ -60,7 +75,7 @@ describe("Searcher modes, fusion and degradation", () => {
   const request = { collectionId: 0, query: "infection vaccines", k: 10, offset: 0 };
 
   it("hybrid fuses both legs and explains each hit", async () => {
-    const s = searcher({ dense: { embedder, vectors: async () => exactIndex(vectors) } });
+    const s = searcher({ dense: { embedder, index: exactIndex(vectors) } });
     const res = await s.search({ ...request, collectionId, mode: "hybrid" });
     expect(res.degraded).toEqual([]);
     expect(res.fusion).toMatchObject({ method: "rrf", rrfK: 60 });
@@ -78,7 +93,7 @@ describe("Searcher modes, fusion and degradation", () => {
   });
 
   it("dense mode ranks by cosine", async () => {
-    const s = searcher({ dense: { embedder, vectors: async () => exactIndex(vectors) } });
+    const s = searcher({ dense: { embedder, index: exactIndex(vectors) } });
     const res = await s.search({ ...request, collectionId, mode: "dense", k: 2 });
     expect(res.hits.map((h) => h.scoreKind)).toEqual(["cosine", "cosine"]);
     expect(res.hits[0]!.score).toBeGreaterThanOrEqual(res.hits[1]!.score);
@@ -92,7 +107,7 @@ describe("Searcher modes, fusion and degradation", () => {
         throw new Error("model server down");
       },
     };
-    const s = searcher({ dense: { embedder: broken, vectors: async () => exactIndex(vectors) } });
+    const s = searcher({ dense: { embedder: broken, index: exactIndex(vectors) } });
     const res = await s.search({ ...request, collectionId, mode: "hybrid" });
     expect(res.degraded).toEqual(["dense"]);
     expect(res.warnings.join(" ")).toContain("model server down");
@@ -103,7 +118,7 @@ describe("Searcher modes, fusion and degradation", () => {
   it("a dense leg slower than the leg timeout is abandoned and reported", async () => {
     const slow: Embedder = { profile, embed: () => new Promise(() => {}) };
     const s = searcher({
-      dense: { embedder: slow, vectors: async () => exactIndex(vectors) },
+      dense: { embedder: slow, index: exactIndex(vectors) },
       legTimeoutMs: 50,
     });
     const res = await s.search({ ...request, collectionId, mode: "hybrid" });
@@ -117,12 +132,12 @@ describe("Searcher modes, fusion and degradation", () => {
       UnavailableError,
     );
     const broken: Embedder = { profile, embed: async () => Promise.reject(new Error("down")) };
-    const s = searcher({ dense: { embedder: broken, vectors: async () => exactIndex(vectors) } });
+    const s = searcher({ dense: { embedder: broken, index: exactIndex(vectors) } });
     await expect(s.search({ ...request, collectionId, mode: "dense" })).rejects.toThrow("down");
   });
 
   it("pages fused results without overlap", async () => {
-    const s = searcher({ dense: { embedder, vectors: async () => exactIndex(vectors) } });
+    const s = searcher({ dense: { embedder, index: exactIndex(vectors) } });
     const all = await s.search({ ...request, collectionId, mode: "hybrid", k: 4 });
     const second = await s.search({ ...request, collectionId, mode: "hybrid", k: 2, offset: 2 });
     expect(second.hits.map((h) => h.chunkId)).toEqual(all.hits.slice(2, 4).map((h) => h.chunkId));

@@ -1,16 +1,14 @@
 import {
-  type ChunkRecord,
   DeadlineExceededError,
-  type DocumentStore,
   type Embedder,
   type Filter,
-  type LexicalIndex,
   type Metadata,
   type Reranker,
   UnavailableError,
-  type VectorIndex,
 } from "@sift/core";
 import type { Analyzer } from "@sift/text";
+import type { CatalogChunk } from "./chunk-catalog";
+import type { CollectionSnapshot, CollectionSnapshots } from "./collection-snapshot";
 import { defaultRrfK, type FusionMethod, fuse, type LegContribution } from "./fusion";
 import { buildSnippet, type Snippet, snippetToHtml } from "./snippet";
 
@@ -159,25 +157,27 @@ export interface SearchResponse {
   timings: { totalMs: number; hydrateMs: number } & Partial<Record<`${Stage}Ms`, number>>;
 }
 
-export interface DenseRetrieval {
-  embedder: Embedder;
-  /** Returns the (loaded) vector index of a collection. */
-  vectors: (collectionId: number) => Promise<VectorIndex>;
-}
-
 export interface SearcherOptions {
-  store: DocumentStore;
-  /** Returns the (loaded) lexical index of a collection. */
-  lexical: (collectionId: number) => Promise<LexicalIndex>;
+  /** The collections' current snapshots: the only thing a search reads (no store, no revision check). */
+  snapshots: CollectionSnapshots;
   analyzer: Analyzer;
-  /** The dense leg; without it `dense` and `hybrid` requests are refused with UnavailableError. */
-  dense?: DenseRetrieval | undefined;
+  /**
+   * Embeds queries for the dense leg (wrap it with a bounded in-memory cache: a query must not cost a store
+   * write); without it `dense` and `hybrid` requests are refused with UnavailableError.
+   */
+  embedder?: Embedder | undefined;
   fusion?: FusionOverrides | undefined;
   /** A leg slower than this is abandoned and reported in `degraded` (hybrid). Default 5,000 ms. */
   legTimeoutMs?: number | undefined;
   snippetChars?: number | undefined;
   /** The rerank stage; without it requests with `rerank: true` are refused with UnavailableError. */
   rerank?: RerankOptions | undefined;
+}
+
+/** A response with the snapshot it was read from (its catalog holds every hit's text, for `/answer`). */
+export interface Retrieval {
+  response: SearchResponse;
+  snapshot: CollectionSnapshot;
 }
 
 /** Counters for metrics: legs and stages that failed or timed out, and rerank calls made. */
@@ -187,7 +187,11 @@ export interface SearcherMetrics {
 }
 
 /** The text a reranker sees for a chunk: document title and headings for context, then the chunk text. */
-export function rerankPassageText(chunk: Pick<ChunkRecord, "title" | "headingPath" | "text">): string {
+export function rerankPassageText(chunk: {
+  title: string | null;
+  headingPath: readonly string[];
+  text: string;
+}): string {
   const context = [chunk.title ?? "", ...chunk.headingPath.filter((h) => h !== chunk.title)].filter(
     (s) => s !== "",
   );
@@ -209,7 +213,24 @@ interface LegOutcome {
   ms: number;
 }
 
-/** Runs a search request against a collection's indexes and hydrates the hits from the store. */
+/** What a request resolves to before any leg runs. */
+interface SearchPlan {
+  fusion: FusionSettings;
+  legs: Leg[];
+  rerank: RerankOptions | undefined;
+  rerankCandidates: number;
+  /** Hits each leg returns. */
+  limit: number;
+}
+
+/** Which chunks a leg may return: all of the catalog's, or those a compiled filter allowed. */
+type Allowed = ReadonlySet<number> | undefined;
+
+/**
+ * Runs a search request against a collection's current snapshot: both legs over the snapshot's indexes,
+ * the filter compiled once into the set of allowed chunks they share, hits hydrated from its catalog. No
+ * store call, no revision check, no write: a search never waits for a refresh.
+ */
 export class Searcher {
   readonly metrics: SearcherMetrics = { degraded: { bm25: 0, dense: 0, rerank: 0 }, reranked: 0 };
   private readonly fusion: FusionSettings;
@@ -231,7 +252,7 @@ export class Searcher {
   }
 
   get denseAvailable(): boolean {
-    return this.options.dense !== undefined;
+    return this.options.embedder !== undefined;
   }
 
   get rerankAvailable(): boolean {
@@ -239,11 +260,64 @@ export class Searcher {
   }
 
   async search(request: SearchRequest): Promise<SearchResponse> {
+    return (await this.retrieve(request)).response;
+  }
+
+  /** `search`, and the snapshot it read (whose catalog holds the hits' text). */
+  async retrieve(request: SearchRequest): Promise<Retrieval> {
     const started = performance.now();
+    const plan = this.plan(request);
+    const snapshot =
+      this.options.snapshots.current(request.collectionId) ??
+      (await this.options.snapshots.open(request.collectionId));
+    const allowed = request.filter === undefined ? undefined : snapshot.catalog.allowedChunks(request.filter);
+    const { outcomes, degraded, warnings } = await this.runLegs(plan, request, snapshot, allowed);
+    let ranked = this.rankFirstStage(plan, request, outcomes);
+
+    const afterLegs = performance.now();
+    let rerankMs: number | undefined;
+    let applied: SearchResponse["rerank"];
+    if (plan.rerank !== undefined) {
+      const t0 = performance.now();
+      const outcome = await this.rerankStage(plan, request, ranked, snapshot);
+      rerankMs = performance.now() - t0;
+      ranked = outcome.ranked;
+      applied = outcome.applied;
+      if (outcome.warning !== undefined) {
+        degraded.push("rerank");
+        warnings.push(outcome.warning);
+      }
+    }
+
+    const page = ranked.slice(request.offset, request.offset + request.k);
+    const hits = this.hydrate(page, snapshot, request.query);
+    const finished = performance.now();
+    const timings: SearchResponse["timings"] = {
+      totalMs: round(finished - started),
+      hydrateMs: round(finished - afterLegs - (rerankMs ?? 0)),
+    };
+    for (const o of outcomes) timings[`${o.leg}Ms`] = round(o.ms);
+    if (rerankMs !== undefined) timings.rerankMs = round(rerankMs);
+    const response: SearchResponse = {
+      hits,
+      mode: request.mode,
+      k: request.k,
+      offset: request.offset,
+      ...(request.mode === "hybrid" ? { fusion: plan.fusion } : {}),
+      ...(applied === undefined ? {} : { rerank: applied }),
+      degraded,
+      warnings,
+      timings,
+    };
+    return { response, snapshot };
+  }
+
+  /** Settings, legs and depth of the request; refuses what this searcher cannot serve. */
+  private plan(request: SearchRequest): SearchPlan {
     const overrides = Object.entries(request.fusion ?? {}).filter(([, v]) => v !== undefined);
     const fusion: FusionSettings = { ...this.fusion, ...Object.fromEntries(overrides) };
     const legs: Leg[] = request.mode === "hybrid" ? ["bm25", "dense"] : [request.mode];
-    if (legs.includes("dense") && this.options.dense === undefined) {
+    if (legs.includes("dense") && this.options.embedder === undefined) {
       throw new UnavailableError("dense retrieval is not configured on this service (no embedding model)");
     }
     const rerank = request.rerank === true ? this.options.rerank : undefined;
@@ -253,13 +327,24 @@ export class Searcher {
     const rerankCandidates = rerank === undefined ? 0 : (rerank.candidates ?? defaultRerankCandidates);
     const depth = request.offset + request.k;
     const limit = Math.max(depth, request.mode === "hybrid" ? fusion.candidates : 0, rerankCandidates);
+    return { fusion, legs, rerank, rerankCandidates, limit };
+  }
 
-    const settled = await Promise.allSettled(legs.map((leg) => this.runLeg(leg, request, limit)));
+  /** Runs the legs side by side; a failed leg is reported, and only all legs failing fails the search. */
+  private async runLegs(
+    plan: SearchPlan,
+    request: SearchRequest,
+    snapshot: CollectionSnapshot,
+    allowed: Allowed,
+  ): Promise<{ outcomes: LegOutcome[]; degraded: Stage[]; warnings: string[] }> {
+    const settled = await Promise.allSettled(
+      plan.legs.map((leg) => this.runLeg(leg, request, plan.limit, snapshot, allowed)),
+    );
     const outcomes: LegOutcome[] = [];
     const degraded: Stage[] = [];
     const warnings: string[] = [];
     settled.forEach((result, i) => {
-      const leg = legs[i]!;
+      const leg = plan.legs[i]!;
       if (result.status === "fulfilled") {
         outcomes.push(result.value);
         warnings.push(...result.value.warnings);
@@ -273,89 +358,61 @@ export class Searcher {
       const reason = settled.find((s) => s.status === "rejected") as PromiseRejectedResult;
       throw reason.reason;
     }
+    return { outcomes, degraded, warnings };
+  }
 
-    let ranked: Ranked[];
+  /** The first-stage order: fused for hybrid, the one leg's order otherwise. */
+  private rankFirstStage(plan: SearchPlan, request: SearchRequest, outcomes: LegOutcome[]): Ranked[] {
     if (request.mode === "hybrid") {
+      const { method, rrfK, weights } = plan.fusion;
       const fused = fuse(
         outcomes.map((o) => ({ leg: o.leg, hits: o.hits })),
-        { method: fusion.method, rrfK: fusion.rrfK, weights: fusion.weights },
+        { method, rrfK, weights },
       );
-      const scoreKind: ScoreKind = `fused:${fusion.method}`;
-      ranked = fused.map((f) => ({
+      const scoreKind: ScoreKind = `fused:${method}`;
+      return fused.map((f) => ({
         chunkId: f.chunkId,
         score: f.score,
         scoreKind,
         legs: f.legs as Record<Leg, LegContribution>,
       }));
-    } else {
-      const only = outcomes[0]!;
-      const scoreKind: ScoreKind = only.leg === "bm25" ? "bm25" : "cosine";
-      ranked = only.hits.map((h, i) => ({
-        chunkId: h.chunkId,
-        score: h.score,
-        scoreKind,
-        legs: { [only.leg]: { rank: i + 1, score: h.score } },
-      }));
     }
+    const only = outcomes[0]!;
+    const scoreKind: ScoreKind = only.leg === "bm25" ? "bm25" : "cosine";
+    return only.hits.map((h, i) => ({
+      chunkId: h.chunkId,
+      score: h.score,
+      scoreKind,
+      legs: { [only.leg]: { rank: i + 1, score: h.score } },
+    }));
+  }
 
-    const afterLegs = performance.now();
-    // The reranked window is always the first stage's top `candidates`, whatever the page: every page is a
-    // slice of one order, so paging neither skips nor repeats hits.
-    const prefetched =
-      rerank === undefined
-        ? ranked.slice(request.offset, depth)
-        : ranked.slice(0, Math.max(depth, rerankCandidates));
-    const chunks = new Map(
-      (await this.options.store.getChunks(prefetched.map((h) => h.chunkId))).map((c) => [c.id, c]),
-    );
-    let rerankMs: number | undefined;
-    let applied: SearchResponse["rerank"];
-    if (rerank !== undefined) {
-      const t0 = performance.now();
-      const window = ranked.slice(0, rerankCandidates).filter((hit) => {
-        if (chunks.has(hit.chunkId)) return true;
-        warnings.push(`chunk ${hit.chunkId} disappeared during the search`);
-        return false;
-      });
-      const outcome = await this.rerank(rerank, request, window, chunks);
-      rerankMs = performance.now() - t0;
-      if (outcome.ok) {
-        ranked = [...outcome.ranked, ...ranked.slice(rerankCandidates)];
-        this.metrics.reranked++;
-      } else {
-        ranked = [...window, ...ranked.slice(rerankCandidates)];
-        degraded.push("rerank");
-        this.metrics.degraded.rerank++;
-        warnings.push(outcome.warning);
-      }
-      applied = {
-        reranker: rerank.reranker.id,
-        candidates: rerankCandidates,
-        reranked: outcome.ok ? outcome.ranked.length : 0,
-        blend: rerank.blend ?? "none",
-      };
+  /**
+   * Reranks the first stage's top `candidates` (always that window, whatever the page: every page is a
+   * slice of one order, so paging neither skips nor repeats hits). On failure the first-stage order stands.
+   */
+  private async rerankStage(
+    plan: SearchPlan,
+    request: SearchRequest,
+    ranked: Ranked[],
+    snapshot: CollectionSnapshot,
+  ): Promise<{ ranked: Ranked[]; applied: SearchResponse["rerank"]; warning?: string }> {
+    const rerank = plan.rerank!;
+    const window = ranked.slice(0, plan.rerankCandidates);
+    const outcome = await this.rerank(rerank, request, window, snapshot);
+    const rest = ranked.slice(plan.rerankCandidates);
+    const applied = {
+      reranker: rerank.reranker.id,
+      candidates: plan.rerankCandidates,
+      reranked: outcome.ok ? outcome.ranked.length : 0,
+      blend: rerank.blend ?? "none",
+    };
+    if (outcome.ok) {
+      this.metrics.reranked++;
+      return { ranked: [...outcome.ranked, ...rest], applied };
     }
-
-    const page = ranked.slice(request.offset, request.offset + request.k);
-    const hits = this.hydrate(page, chunks, request.query, warnings);
-    const finished = performance.now();
-    const timings: SearchResponse["timings"] = {
-      totalMs: round(finished - started),
-      hydrateMs: round(finished - afterLegs - (rerankMs ?? 0)),
-    };
-    for (const o of outcomes) timings[`${o.leg}Ms`] = round(o.ms);
-    if (rerankMs !== undefined) timings.rerankMs = round(rerankMs);
-    return {
-      hits,
-      mode: request.mode,
-      k: request.k,
-      offset: request.offset,
-      ...(request.mode === "hybrid" ? { fusion } : {}),
-      ...(applied === undefined ? {} : { rerank: applied }),
-      degraded,
-      warnings,
-      timings,
-    };
+    this.metrics.degraded.rerank++;
+    return { ranked: [...window, ...rest], applied, warning: outcome.warning };
   }
 
   /**
@@ -367,7 +424,7 @@ export class Searcher {
     options: RerankOptions,
     request: SearchRequest,
     window: Ranked[],
-    chunks: Map<number, ChunkRecord>,
+    snapshot: CollectionSnapshot,
   ): Promise<{ ok: true; ranked: Ranked[] } | { ok: false; warning: string }> {
     if (window.length === 0) return { ok: true, ranked: [] };
     const timeoutMs = options.timeoutMs ?? defaultRerankTimeoutMs;
@@ -385,7 +442,7 @@ export class Searcher {
     );
     let scores: number[];
     try {
-      const texts = window.map((hit) => rerankPassageText(chunks.get(hit.chunkId)!));
+      const texts = window.map((hit) => rerankPassageText(passageOf(snapshot.catalog.get(hit.chunkId)!)));
       scores = await Promise.race([options.reranker.score(request.query, texts, controller.signal), stopped]);
       if (scores.length !== window.length || !scores.every(Number.isFinite)) {
         throw new Error(
@@ -439,7 +496,13 @@ export class Searcher {
     };
   }
 
-  private async runLeg(leg: Leg, request: SearchRequest, limit: number): Promise<LegOutcome> {
+  private async runLeg(
+    leg: Leg,
+    request: SearchRequest,
+    limit: number,
+    snapshot: CollectionSnapshot,
+    allowed: Allowed,
+  ): Promise<LegOutcome> {
     const t0 = performance.now();
     const timeoutMs = this.options.legTimeoutMs ?? 5_000;
     const controller = new AbortController();
@@ -453,28 +516,16 @@ export class Searcher {
       }, timeoutMs);
     });
     try {
-      const work = async () => {
-        if (leg === "bm25") {
-          const index = await this.options.lexical(request.collectionId);
-          return index.search({
-            query: request.query,
-            limit,
-            filter: request.filter,
-            signal: controller.signal,
-          });
-        }
-        const dense = this.options.dense!;
-        const [{ embeddings }, index] = await Promise.all([
-          dense.embedder.embed({ texts: [request.query], kind: "query", signal: controller.signal }),
-          dense.vectors(request.collectionId),
-        ]);
-        return index.search({
-          vector: embeddings[0]!,
-          limit,
-          filter: request.filter,
-          signal: controller.signal,
-        });
-      };
+      const work = async () =>
+        leg === "bm25"
+          ? snapshot.lexical.search({
+              query: request.query,
+              limit,
+              ...(allowed === undefined ? {} : { accept: (chunkId: number) => allowed.has(chunkId) }),
+              deadline: t0 + timeoutMs,
+              signal: controller.signal,
+            })
+          : this.denseLeg(request, limit, snapshot, allowed, controller.signal);
       const result = await Promise.race([work(), timeout]);
       return { leg, hits: result.hits, warnings: result.warnings, ms: performance.now() - t0 };
     } finally {
@@ -483,21 +534,44 @@ export class Searcher {
     }
   }
 
-  private hydrate(
-    page: Ranked[],
-    chunks: Map<number, ChunkRecord>,
-    query: string,
-    warnings: string[],
-  ): SearchHit[] {
-    const queryTerms = new Set(this.options.analyzer.analyze(query));
-    const hits: SearchHit[] = [];
-    for (const hit of page) {
-      const chunk = chunks.get(hit.chunkId);
-      if (chunk === undefined) {
-        // Deleted between the index read and the hydration: drop it rather than return a ghost.
-        warnings.push(`chunk ${hit.chunkId} disappeared during the search`);
-        continue;
+  /**
+   * The dense leg: the query's vector, then the snapshot's vector index restricted to the allowed chunks, or
+   * (unfiltered) to the catalog's: the index may briefly hold chunks this snapshot does not, so it is asked
+   * for more until `limit` catalog chunks come back or it has no more.
+   */
+  private async denseLeg(
+    request: SearchRequest,
+    limit: number,
+    snapshot: CollectionSnapshot,
+    allowed: Allowed,
+    signal: AbortSignal,
+  ): Promise<{ hits: Array<{ chunkId: number; score: number }>; warnings: string[] }> {
+    const { dense, catalog } = snapshot;
+    if ("unavailable" in dense) throw new UnavailableError(dense.unavailable);
+    const { embeddings } = await this.options.embedder!.embed({
+      texts: [request.query],
+      kind: "query",
+      signal,
+    });
+    const vector = embeddings[0]!;
+    if (allowed !== undefined) {
+      return dense.index.search({ vector, limit, filter: request.filter, allowed, signal });
+    }
+    for (let fetch = limit; ; fetch *= 2) {
+      const result = await dense.index.search({ vector, limit: fetch, signal });
+      const hits = result.hits.filter((hit) => catalog.has(hit.chunkId));
+      if (hits.length >= limit || result.hits.length < fetch) {
+        return { hits: hits.slice(0, limit), warnings: result.warnings };
       }
+    }
+  }
+
+  private hydrate(page: Ranked[], snapshot: CollectionSnapshot, query: string): SearchHit[] {
+    const queryTerms = new Set(this.options.analyzer.analyze(query));
+    return page.map((hit) => {
+      // The legs only return chunks of this snapshot's catalog.
+      const chunk = snapshot.catalog.get(hit.chunkId)!;
+      const { document } = chunk;
       const snippet = buildSnippet({
         text: chunk.text,
         documentOffset: chunk.charStart,
@@ -505,11 +579,11 @@ export class Searcher {
         analyzer: this.options.analyzer,
         ...(this.options.snippetChars === undefined ? {} : { maxChars: this.options.snippetChars }),
       });
-      hits.push({
-        documentId: chunk.externalId,
+      return {
+        documentId: document.externalId,
         chunkId: chunk.id,
-        title: chunk.title,
-        headingPath: chunk.headingPath,
+        title: document.title,
+        headingPath: [...chunk.headingPath],
         charStart: chunk.charStart,
         charEnd: chunk.charEnd,
         snippet: { ...snippet, html: snippetToHtml(snippet) },
@@ -517,11 +591,19 @@ export class Searcher {
         scoreKind: hit.scoreKind,
         legs: hit.legs,
         ...(hit.rerank === undefined ? {} : { rerank: hit.rerank }),
-        metadata: chunk.metadata,
-      });
-    }
-    return hits;
+        metadata: document.metadata,
+      };
+    });
   }
+}
+
+/** A catalog chunk as the passage-text helpers take it. */
+function passageOf(chunk: CatalogChunk): {
+  title: string | null;
+  headingPath: readonly string[];
+  text: string;
+} {
+  return { title: chunk.document.title, headingPath: chunk.headingPath, text: chunk.text };
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

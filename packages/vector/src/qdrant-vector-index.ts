@@ -276,7 +276,10 @@ export function createQdrantVectorIndex(options: QdrantVectorIndexOptions): Qdra
         chunkId: typeof point.id === "number" ? point.id : Number(point.id),
         score: point.score,
       }));
-      return { hits: hits.sort(compareHits), warnings: [] };
+      // `filter` ran server-side; `allowed` (the caller's catalog) only drops points it no longer holds.
+      const { allowed } = search;
+      const kept = allowed === undefined ? hits : hits.filter((hit) => allowed.has(hit.chunkId));
+      return { hits: kept.sort(compareHits), warnings: [] };
     },
 
     async count() {

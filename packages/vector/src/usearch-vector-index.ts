@@ -2,9 +2,10 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  compileFilter,
+  type Filter,
   type Logger,
   type Metadata,
-  matchesFilter,
   silentLogger,
   UnavailableError,
   ValidationError,
@@ -289,11 +290,11 @@ export class UsearchVectorIndex implements VectorIndex {
     const limit = Math.floor(options.limit);
     if (!(limit >= 1) || this.#entries.size === 0) return { hits: [], warnings: [] };
     const query = prepareVector(options.vector, this.metric);
-    const { filter } = options;
+    const { filter, allowed } = options;
     const size = this.#entries.size;
     const { exactScanThreshold, selectiveFilterRatio } = this.#options;
 
-    if (filter === undefined) {
+    if (filter === undefined && allowed === undefined) {
       if (size <= exactScanThreshold || size <= limit) return this.#exact(query, this.#entries.keys(), limit);
       this.#stats.graphSearches += 1;
       const hits = this.#graphSearch(query, limit);
@@ -302,10 +303,7 @@ export class UsearchVectorIndex implements VectorIndex {
       return this.#exact(query, this.#entries.keys(), limit);
     }
 
-    const matching = new Set<number>();
-    for (const [chunkId, entry] of this.#entries) {
-      if (matchesFilter(filter, entry.metadata)) matching.add(chunkId);
-    }
+    const matching = this.#matching(filter, allowed);
     if (matching.size === 0) return { hits: [], warnings: [] };
     if (
       matching.size <= limit ||
@@ -324,6 +322,20 @@ export class UsearchVectorIndex implements VectorIndex {
     if (hits.length >= limit) return { hits: hits.slice(0, limit), warnings: [] };
     this.#stats.exactFallbacks += 1;
     return this.#exact(query, matching, limit);
+  }
+
+  /** The indexed chunks a search may return: those of `allowed` (filter already applied), else the filter's matches. */
+  #matching(filter: Filter | undefined, allowed: ReadonlySet<number> | undefined): Set<number> {
+    const matching = new Set<number>();
+    if (allowed !== undefined) {
+      for (const chunkId of allowed) if (this.#entries.has(chunkId)) matching.add(chunkId);
+      return matching;
+    }
+    const matches = compileFilter(filter!);
+    for (const [chunkId, entry] of this.#entries) {
+      if (matches(entry.metadata)) matching.add(chunkId);
+    }
+    return matching;
   }
 
   #exact(query: Float32Array, chunkIds: Iterable<number>, limit: number) {

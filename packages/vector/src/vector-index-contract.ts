@@ -234,6 +234,24 @@ export function describeVectorIndexContract(
       });
     });
 
+    describe("allowed chunks", () => {
+      it("hits come only from `allowed` (the filter's matches, as the searcher passes them), k filled", async () => {
+        const filter: Filter = { field: "lang", eq: "de" };
+        const matches = records.filter((r) => matchesFilter(filter, r.metadata));
+        const allowed = new Set(matches.map((r) => r.chunkId));
+        const query = data.query(1);
+        const { hits } = await shared.search({ vector: query, limit: 20, filter, allowed });
+        expect(hits.every((h) => allowed.has(h.chunkId))).toBe(true);
+        checkHits(hits, expected(records, query, 20, filter), filter);
+        // A catalog that no longer holds some matches: they never come back.
+        const dropped = new Set(hits.slice(0, 3).map((h) => h.chunkId));
+        const fewer = new Set([...allowed].filter((id) => !dropped.has(id)));
+        const again = await shared.search({ vector: query, limit: 20, filter, allowed: fewer });
+        expect(again.hits.some((h) => dropped.has(h.chunkId))).toBe(false);
+        expect(again.hits.length).toBeGreaterThan(0);
+      });
+    });
+
     describe("delete", () => {
       it("deleted vectors are gone from the next search, filtered or not", async () => {
         const { index } = await fresh();

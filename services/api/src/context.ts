@@ -56,8 +56,6 @@ export interface AppDependencies {
   access: AccessDependencies;
   limits: LimitDependencies;
   logger: Logger;
-  /** How stale (ms) a collection's in-memory index may be before a search re-checks the store. */
-  indexRefreshMs: number;
   /** False until the entrypoint has loaded every collection's indexes. */
   indexesLoaded: () => boolean;
 }

@@ -71,6 +71,8 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       embedder,
       rerank,
       legTimeoutMs: config.legTimeoutMs,
+      // Writes by other processes (the CLI, another replica on a shared Postgres) reach searches this often.
+      refreshIntervalMs: config.indexRefreshMs,
     });
     engine = running;
     logger.info("retrieval", {
@@ -128,7 +130,6 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
         maxCollectionsPerTenant: config.limits.maxCollectionsPerTenant,
       },
       logger,
-      indexRefreshMs: config.indexRefreshMs,
       indexesLoaded: () => loaded,
     });
     const server = await listenWithLimits(app.fetch, {

@@ -65,7 +65,6 @@ export async function createTestApp(options: TestAppOptions = {}) {
       maxCollectionsPerTenant: options.maxCollectionsPerTenant ?? 100,
     },
     logger: options.logger ?? silentLogger,
-    indexRefreshMs: 0,
     indexesLoaded: () => true,
   });
   const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {

@@ -1,5 +1,6 @@
 import { answer, collectAnswer, type Passage } from "@sift/answer";
 import { andFilters } from "@sift/core";
+import type { CollectionSnapshot } from "@sift/retrieval";
 import { streamSSE } from "hono/streaming";
 import { authOf } from "../auth";
 import {
@@ -49,9 +50,8 @@ export function answerRoute(
       );
       try {
         const retrievalStarted = performance.now();
-        const result = await underDeadline(deadline, "retrieval", async () => {
-          await deps.engine.refreshIfStale(collection.id, deps.indexRefreshMs);
-          return searcher.search({
+        const { response: result, snapshot } = await underDeadline(deadline, "retrieval", async () =>
+          searcher.retrieve({
             collectionId: collection.id,
             query: body.question,
             k: body.candidates ?? deps.answer.candidates,
@@ -60,11 +60,11 @@ export function answerRoute(
             mode,
             rerank,
             signal: deadline,
-          });
-        });
+          }),
+        );
         const searchMs = performance.now() - retrievalStarted;
         const rerankMs = result.timings.rerankMs;
-        const passages = await passagesOf(deps, collection.id, result.hits);
+        const passages = passagesOf(deps, snapshot, result.hits);
         const context = {
           collection: collection.name,
           mode,
@@ -134,32 +134,25 @@ export function answerRoute(
 }
 
 /**
- * The hits as the answer pipeline takes them, text read from the collection's own chunks, with public
- * chunk ids: everything the pipeline reports about a passage (citations, drops) is then public already.
+ * The hits as the answer pipeline takes them, text from the snapshot the search read (no store round
+ * trip), with public chunk ids: everything the pipeline reports about a passage (citations, drops) is then
+ * public already.
  */
-async function passagesOf(
+function passagesOf(
   deps: AppDependencies,
-  collectionId: number,
+  snapshot: CollectionSnapshot,
   hits: ReadonlyArray<{ chunkId: number } & Omit<Passage, "chunkId" | "text">>,
-): Promise<Passage[]> {
-  const chunks = new Map(
-    (
-      await deps.store.getCollectionChunks(
-        collectionId,
-        hits.map((h) => h.chunkId),
-      )
-    ).map((chunk) => [chunk.id, chunk]),
-  );
-  const found = hits.filter((hit) => chunks.has(hit.chunkId));
+): Passage[] {
   const publicIds = deps.access.ids.encodeMany(
-    chunkDomain(collectionId),
-    found.map((hit) => hit.chunkId),
+    chunkDomain(snapshot.collectionId),
+    hits.map((hit) => hit.chunkId),
   );
-  return found.map((hit, i) => ({
+  return hits.map((hit, i) => ({
     chunkId: publicIds[i]!,
     documentId: hit.documentId,
     title: hit.title,
-    text: chunks.get(hit.chunkId)!.text,
+    // The searcher returns only chunks of the snapshot's catalog.
+    text: snapshot.catalog.get(hit.chunkId)!.text,
     charStart: hit.charStart,
     charEnd: hit.charEnd,
     score: hit.score,

@@ -34,8 +34,6 @@ export function searchRoute(routes: RouteTable, deps: AppDependencies): void {
       const { mode, rerank } = retrievalOf(searcher, body, false);
       const signal = requestDeadline(c, deps.limits.requestTimeoutMs);
       const result = await underDeadline(signal, "the search", async () => {
-        // Picks up writes made by other processes (e.g. the CLI against the same Postgres).
-        await deps.engine.refreshIfStale(collection.id, deps.indexRefreshMs);
         const { weights, ...fusion } = body.fusion ?? {};
         return searcher.search({
           collectionId: collection.id,
