@@ -45,6 +45,8 @@ export const configSchema = z
   .extend({
     SIFT_AUTH: z.enum(["required", "off"]).default("required"),
     SIFT_BOOTSTRAP_KEY: boolean.default(true),
+    SIFT_METRICS: boolean.default(true),
+    SIFT_METRICS_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
     SIFT_KEY_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
     SIFT_MAX_QUERY_BODY_BYTES: z.coerce
       .number()
@@ -87,6 +89,7 @@ export const configSchema = z
       bootstrapKey: env.SIFT_BOOTSTRAP_KEY,
       keyCacheMs: env.SIFT_KEY_CACHE_MS,
     },
+    metrics: { enabled: env.SIFT_METRICS, token: env.SIFT_METRICS_TOKEN },
     limits: {
       maxQueryBodyBytes: env.SIFT_MAX_QUERY_BODY_BYTES,
       requestTimeoutMs: env.SIFT_REQUEST_TIMEOUT_MS,

@@ -4,6 +4,7 @@ import type { Collection, Logger, SiftStore } from "@sift/core";
 import { DeadlineExceededError, NotFoundError, ValidationError } from "@sift/core";
 import type { Engine } from "@sift/engine";
 import type { Context } from "hono";
+import type { ServiceMetrics } from "./metrics";
 import type { RequestAuth } from "./request-auth";
 import { nameMessage, namePattern } from "./schemas";
 
@@ -60,6 +61,17 @@ export interface AppDependencies {
   indexRefreshMs: number;
   /** False until the entrypoint has loaded every collection's indexes. */
   indexesLoaded: () => boolean;
+  /** Prometheus metrics, served at `/metrics`; none: not collected, not served. */
+  metrics?: MetricsDependencies | undefined;
+}
+
+export interface MetricsDependencies {
+  registry: ServiceMetrics;
+  /**
+   * `SIFT_METRICS_TOKEN`: the bearer token `/metrics` asks for. Unset: `/metrics` is open only when auth is
+   * off (docs/security.md).
+   */
+  token?: string | undefined;
 }
 
 export type AppEnv = { Variables: { requestId: string; auth: RequestAuth } };

@@ -9,6 +9,7 @@ import { acquireDataDirLock, openStore } from "@sift/store";
 import { createApp } from "./app";
 import { isLoopback, type ServiceConfig } from "./config";
 import { sweepOrphanIndexFolders } from "./index-folders";
+import { ServiceMetrics, timedEmbedder } from "./metrics";
 import { listenWithLimits } from "./server";
 
 export const sampleCorpusDir = fileURLToPath(new URL("../../../infra/sample-corpus", import.meta.url));
@@ -62,7 +63,9 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     const interrupted = await store.markStaleJobsInterrupted(config.store.driver === "pglite" ? 0 : 600_000);
     if (interrupted > 0)
       logger.warn("marked jobs left running by a stopped process as interrupted", { interrupted });
-    const embedder = await createEmbedder(config.embedding, logger);
+    const metrics = config.metrics.enabled ? new ServiceMetrics() : undefined;
+    const model = await createEmbedder(config.embedding, logger);
+    const embedder = model === undefined || metrics === undefined ? model : timedEmbedder(model, metrics);
     const rerank = await createRerankStage(config.rerank, logger);
     const running = new Engine({
       store,
@@ -73,6 +76,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       legTimeoutMs: config.legTimeoutMs,
     });
     engine = running;
+    metrics?.bind({ engine: running, store });
     logger.info("retrieval", {
       embeddingModel: embedder?.profile.id ?? null,
       modes: embedder === undefined ? ["bm25"] : ["bm25", "dense", "hybrid"],
@@ -130,6 +134,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       logger,
       indexRefreshMs: config.indexRefreshMs,
       indexesLoaded: () => loaded,
+      metrics: metrics === undefined ? undefined : { registry: metrics, token: config.metrics.token },
     });
     const server = await listenWithLimits(app.fetch, {
       host: config.host,
