@@ -14,6 +14,8 @@ export interface SiftProcess {
   dataDir: string;
   /** The last 16 KiB of the service's log (stderr), for failure messages. */
   log: () => string;
+  /** Everything the service printed on stdout (its start banner). */
+  stdout: () => string;
   /** SIGTERM, then SIGKILL after 15 s; removes the temp data dir. */
   stop: () => Promise<void>;
 }
@@ -44,6 +46,10 @@ export async function startSiftProcess(env: Record<string, string> = {}): Promis
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
   child.stderr.on("data", (d: Buffer) => {
     log = (log + d.toString()).slice(-16_384);
   });
@@ -60,7 +66,7 @@ export async function startSiftProcess(env: Record<string, string> = {}): Promis
   try {
     const url = await listeningUrl(child.stdout, exited, () => log);
     await untilReady(url, exited, () => log);
-    return { url, dataDir, log: () => log, stop };
+    return { url, dataDir, log: () => log, stdout: () => out, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -12,6 +12,7 @@ import { healthRoutes } from "./routes/health-routes";
 import { jobsRoutes } from "./routes/jobs-routes";
 import { keysRoutes } from "./routes/keys-routes";
 import { metricsRoutes, requestMetrics } from "./routes/metrics-routes";
+import { pagesRoutes } from "./routes/pages-routes";
 import { searchRoute } from "./routes/search-route";
 
 export const apiVersion = "0.1.0";
@@ -47,6 +48,7 @@ export function createApp(deps: AppDependencies) {
   if (deps.answer !== undefined) answerRoute(routes, { ...deps, answer: deps.answer });
   keysRoutes(routes, deps);
   if (deps.metrics !== undefined) metricsRoutes(routes, { ...deps, metrics: deps.metrics });
+  if (deps.pages !== undefined) pagesRoutes(routes, { ...deps, pages: deps.pages });
 
   let document: ReturnType<typeof openApiDocument> | undefined;
   routes.define(

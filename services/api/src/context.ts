@@ -5,6 +5,7 @@ import { DeadlineExceededError, NotFoundError, ValidationError } from "@sift/cor
 import type { Engine } from "@sift/engine";
 import type { Context } from "hono";
 import type { ServiceMetrics } from "./metrics";
+import type { PagesDependencies } from "./pages";
 import type { RequestAuth } from "./request-auth";
 import { nameMessage, namePattern } from "./schemas";
 
@@ -61,8 +62,12 @@ export interface AppDependencies {
   indexRefreshMs: number;
   /** False until the entrypoint has loaded every collection's indexes. */
   indexesLoaded: () => boolean;
+  /** True once a graceful shutdown began (readiness then fails, so load balancers stop sending). */
+  draining?: (() => boolean) | undefined;
   /** Prometheus metrics, served at `/metrics`; none: not collected, not served. */
   metrics?: MetricsDependencies | undefined;
+  /** The playground at `/`, the reference page at `/docs`, the eval report; none: API only. */
+  pages?: PagesDependencies | undefined;
 }
 
 export interface MetricsDependencies {

@@ -24,7 +24,7 @@ export interface ResponseSpec {
   /** Server-Sent Events as an alternative body, with one schema per event type. */
   events?: Record<string, z.ZodType> | undefined;
   /** A text body of this media type instead (`text/html`, the metrics' `text/plain`). */
-  text?: string | undefined;
+  text?: string | string[] | undefined;
 }
 
 /**

@@ -10,7 +10,8 @@ import { createApp } from "./app";
 import { isLoopback, type ServiceConfig } from "./config";
 import { sweepOrphanIndexFolders } from "./index-folders";
 import { ServiceMetrics, timedEmbedder } from "./metrics";
-import { listenWithLimits } from "./server";
+import { loadPages } from "./pages";
+import { drain, listenWithLimits } from "./server";
 
 export const sampleCorpusDir = fileURLToPath(new URL("../../../infra/sample-corpus", import.meta.url));
 export const sampleCollection = "sample";
@@ -107,6 +108,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     logger.info("answers", { generator: generator.id, kind: generator.kind, evidence });
 
     let loaded = false;
+    let draining = false;
     const app = createApp({
       store,
       engine: running,
@@ -134,7 +136,9 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       logger,
       indexRefreshMs: config.indexRefreshMs,
       indexesLoaded: () => loaded,
+      draining: () => draining,
       metrics: metrics === undefined ? undefined : { registry: metrics, token: config.metrics.token },
+      pages: await loadPages(config.pages),
     });
     const server = await listenWithLimits(app.fetch, {
       host: config.host,
@@ -166,8 +170,18 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       sampleIngested,
       bootstrapKey: access.bootstrapKey,
       auth: config.auth.mode,
+      /**
+       * Graceful: readiness turns 503, no new connections, requests in flight finish (at most
+       * SIFT_SHUTDOWN_TIMEOUT_MS, then their connections are cut), then index writes are flushed and the
+       * store closed.
+       */
       async close() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        draining = true;
+        const started = performance.now();
+        const { cut } = await drain(server, config.shutdownTimeoutMs);
+        const drained = { ms: Math.round(performance.now() - started), cutConnections: cut };
+        if (cut > 0) logger.warn("shutdown: cut connections still busy at SIFT_SHUTDOWN_TIMEOUT_MS", drained);
+        else logger.info("shutdown: requests drained", drained);
         await access.dependencies.usage?.close();
         if ("dispose" in generator && typeof generator.dispose === "function") await generator.dispose();
         await running.close();

@@ -10,6 +10,7 @@ import { openStore } from "@sift/store";
 import { createApp } from "./app";
 import type { AnswerDependencies } from "./context";
 import { ServiceMetrics, timedEmbedder } from "./metrics";
+import type { PagesDependencies } from "./pages";
 
 export interface TestAppOptions {
   maxBodyBytes?: number;
@@ -27,6 +28,10 @@ export interface TestAppOptions {
   answer?: Partial<AnswerDependencies>;
   /** Collect metrics and serve `/metrics` (with this token, when given); the query embeddings are timed. */
   metrics?: { token?: string };
+  /** Whether a shutdown is draining the service (readiness). */
+  draining?: () => boolean;
+  /** Serve the playground, the reference page and the eval report. */
+  pages?: PagesDependencies;
 }
 
 /**
@@ -77,6 +82,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
     indexRefreshMs: 0,
     indexesLoaded: () => true,
     metrics: metrics === undefined ? undefined : { registry: metrics, token: options.metrics?.token },
+    draining: options.draining,
+    pages: options.pages,
   });
   const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { "content-type": "application/json", ...headers } };
