@@ -73,6 +73,16 @@ export async function startSiftProcess(env: Record<string, string> = {}): Promis
   }
 }
 
+/** The admin key a first start with auth on (`SIFT_AUTH=required`) prints once in its banner. */
+export async function bootstrapKey(service: SiftProcess): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const match = /export SIFT_API_KEY=(sift_[0-9A-Za-z]+)/.exec(service.stdout());
+    if (match !== null) return match[1]!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no bootstrap key in the banner:\n${service.stdout()}`);
+}
+
 function listeningUrl(stdout: NodeJS.ReadableStream, exited: Promise<void>, log: () => string) {
   return new Promise<string>((resolve, reject) => {
     let text = "";

@@ -11,6 +11,7 @@ import { documentsRoutes } from "./routes/documents-routes";
 import { healthRoutes } from "./routes/health-routes";
 import { jobsRoutes } from "./routes/jobs-routes";
 import { keysRoutes } from "./routes/keys-routes";
+import { mcpRoutes } from "./routes/mcp-routes";
 import { metricsRoutes, requestMetrics } from "./routes/metrics-routes";
 import { pagesRoutes } from "./routes/pages-routes";
 import { searchRoute } from "./routes/search-route";
@@ -47,6 +48,7 @@ export function createApp(deps: AppDependencies) {
   searchRoute(routes, deps);
   if (deps.answer !== undefined) answerRoute(routes, { ...deps, answer: deps.answer });
   keysRoutes(routes, deps);
+  mcpRoutes(app, routes, deps);
   if (deps.metrics !== undefined) metricsRoutes(routes, { ...deps, metrics: deps.metrics });
   if (deps.pages !== undefined) pagesRoutes(routes, { ...deps, pages: deps.pages });
 

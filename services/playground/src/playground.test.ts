@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { SiftClient } from "@sift/client";
-import { type SiftProcess, startSiftProcess, withEmbeddingModel } from "@sift/client/testing";
+import { bootstrapKey, type SiftProcess, startSiftProcess, withEmbeddingModel } from "@sift/client/testing";
 import { renderHtml } from "@sift/eval/report-html";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,16 +19,6 @@ if (!haveChromium) {
 const repositoryRoot = path.resolve(playgroundRoot, "../..");
 /** Screenshots of each step, kept after the run (git-ignored) to be looked at. */
 const artifacts = path.join(repositoryRoot, ".artifacts/playground");
-
-/** The admin key a first start with auth on prints once in its banner. */
-async function bootstrapKey(service: SiftProcess): Promise<string> {
-  for (let i = 0; i < 200; i++) {
-    const match = /export SIFT_API_KEY=(sift_[0-9A-Za-z]+)/.exec(service.stdout());
-    if (match !== null) return match[1]!;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no bootstrap key in the banner:\n${service.stdout()}`);
-}
 
 /** A long Markdown document (several chunks) whose ninth section alone is about the aurora. */
 function fieldNotes(): string {
