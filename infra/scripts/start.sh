@@ -9,4 +9,9 @@ source infra/scripts/bootstrap.sh
 if [[ "${SIFT_EMBEDDING_MODEL:-}" != "none" && -z "${SIFT_EMBEDDING_URL:-}" ]]; then
   python3 infra/models/assemble.py >&2 || echo "sift: could not assemble the model store; starting BM25-only" >&2
 fi
+# The playground the service serves at / (a Vite build, about 2 s), rebuilt when its sources are newer.
+page=services/playground/dist/index.html
+if [[ ! -f "$page" || -n "$(find services/playground/src services/playground/index.html -newer "$page" -print -quit)" ]]; then
+  pnpm --silent --filter @sift/playground build >&2 || echo "sift: could not build the playground; / will say how" >&2
+fi
 exec pnpm --silent serve

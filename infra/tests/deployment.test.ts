@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { metricNames } from "@sift/api/metrics";
 import { type Copy, DockerfileParser, type From, type Healthcheck, type Instruction } from "dockerfile-ast";
 import { validate as lintDockerfile } from "dockerfile-utils";
 import { describe, expect, it } from "vitest";
@@ -225,28 +226,8 @@ describe("infra/k8s manifests", () => {
   });
 });
 
-/**
- * The metric names the service exports on /metrics (issue 12). Phase 2 exports them from the service's
- * metrics module; this list then comes from there, so the dashboard cannot drift from the code.
- */
-const metrics = {
-  counters: [
-    "sift_http_requests_total",
-    "sift_degraded_legs_total",
-    "sift_rate_limited_total",
-    "sift_ingest_documents_total",
-    "sift_ingest_chunks_total",
-    "sift_embedding_cache_hits_total",
-    "sift_embedding_cache_misses_total",
-  ],
-  histograms: [
-    "sift_http_request_duration_seconds",
-    "sift_search_stage_duration_seconds",
-    "sift_generation_time_to_first_token_seconds",
-    "sift_generation_output_token_seconds",
-  ],
-  gauges: ["sift_index_chunks"],
-};
+/** The metric names the service exports on /metrics, from its metrics module: the dashboard cannot drift. */
+const metrics = metricNames;
 
 describe("infra/grafana/sift.json", () => {
   const dashboard = JSON.parse(read("grafana/sift.json")) as {

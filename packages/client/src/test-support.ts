@@ -14,6 +14,8 @@ export interface SiftProcess {
   dataDir: string;
   /** The last 16 KiB of the service's log (stderr), for failure messages. */
   log: () => string;
+  /** Everything the service printed on stdout (its start banner). */
+  stdout: () => string;
   /** SIGTERM, then SIGKILL after 15 s; removes the temp data dir. */
   stop: () => Promise<void>;
 }
@@ -44,6 +46,10 @@ export async function startSiftProcess(env: Record<string, string> = {}): Promis
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
   child.stderr.on("data", (d: Buffer) => {
     log = (log + d.toString()).slice(-16_384);
   });
@@ -60,11 +66,21 @@ export async function startSiftProcess(env: Record<string, string> = {}): Promis
   try {
     const url = await listeningUrl(child.stdout, exited, () => log);
     await untilReady(url, exited, () => log);
-    return { url, dataDir, log: () => log, stop };
+    return { url, dataDir, log: () => log, stdout: () => out, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The admin key a first start with auth on (`SIFT_AUTH=required`) prints once in its banner. */
+export async function bootstrapKey(service: SiftProcess): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const match = /export SIFT_API_KEY=(sift_[0-9A-Za-z]+)/.exec(service.stdout());
+    if (match !== null) return match[1]!;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no bootstrap key in the banner:\n${service.stdout()}`);
 }
 
 function listeningUrl(stdout: NodeJS.ReadableStream, exited: Promise<void>, log: () => string) {

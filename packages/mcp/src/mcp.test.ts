@@ -1,15 +1,11 @@
-import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { serve } from "@hono/node-server";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { SiftClient } from "@sift/client";
-import { type SiftProcess, startSiftProcess } from "@sift/client/testing";
+import { bootstrapKey, type SiftProcess, startSiftProcess } from "@sift/client/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { httpBackend } from "./http-backend";
-import { createMcpHttpHandler } from "./transports";
 
 const repositoryRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -25,36 +21,97 @@ interface ToolHit {
 
 let service: SiftProcess;
 let api: SiftClient;
-let httpServer: ReturnType<typeof serve>;
-let mcpUrl: URL;
+let key: string;
 
+// The service with keys required: the tools act with the agent's key over both transports.
 beforeAll(async () => {
-  service = await startSiftProcess();
-  api = new SiftClient({ baseUrl: service.url });
-  const handler = createMcpHttpHandler(httpBackend(api));
-  httpServer = await new Promise((resolve) => {
-    const server = serve({ fetch: handler, hostname: "127.0.0.1", port: 0 }, () => resolve(server));
-  });
-  mcpUrl = new URL(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/mcp`);
+  service = await startSiftProcess({ SIFT_AUTH: "required" });
+  key = await bootstrapKey(service);
+  api = new SiftClient({ baseUrl: service.url, apiKey: key });
 }, 120_000);
 afterAll(async () => {
-  await new Promise<void>((resolve) => (httpServer ? httpServer.close(() => resolve()) : resolve()));
   await service?.stop();
 });
 
 const transports: Array<[string, () => Transport]> = [
   [
-    "stdio (a spawned server process)",
+    "stdio (`pnpm --silent sift mcp`, a spawned process)",
     () =>
       new StdioClientTransport({
-        command: process.execPath,
-        args: ["--import", "tsx", "packages/mcp/src/mcp-stdio-script.ts", "--url", service.url],
+        command: "pnpm",
+        args: ["--silent", "sift", "mcp", "--url", service.url],
         cwd: repositoryRoot,
+        env: { ...(process.env as Record<string, string>), SIFT_API_KEY: key },
         stderr: "inherit",
       }),
   ],
-  ["streamable HTTP (a local node server)", () => new StreamableHTTPClientTransport(mcpUrl)],
+  [
+    "streamable HTTP (the service's /mcp)",
+    () =>
+      new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${key}` } },
+      }),
+  ],
 ];
+
+describe("/mcp on the service", () => {
+  it("needs an API key before any MCP message is read", async () => {
+    const initialize = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "0" } },
+    };
+    const res = await fetch(`${service.url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify(initialize),
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toContain("Bearer");
+    const client = new Client({ name: "sift-test", version: "0.0.0" });
+    await expect(
+      client.connect(new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`))),
+    ).rejects.toThrow();
+  });
+
+  it("applies a scoped key's filter to the tools: a document outside the scope is not found", async () => {
+    const admin = new SiftClient({ baseUrl: service.url, apiKey: key });
+    await admin.ensureCollection("desks");
+    await admin.ingestDocuments("desks", [
+      { id: "oil", text: "Crude oil prices rose on supply cuts.", metadata: { desk: "energy" } },
+      { id: "rates", text: "Bond yields and oil futures moved together.", metadata: { desk: "rates" } },
+    ]);
+    const created = await fetch(`${service.url}/v1/keys`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ role: "reader", filter: { field: "desk", eq: "energy" } }),
+    });
+    const { key: scoped } = (await created.json()) as { key: string };
+    const client = new Client({ name: "sift-test", version: "0.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${service.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${scoped}` } },
+      }),
+    );
+    try {
+      const search = (await client.callTool({
+        name: "search",
+        arguments: { collection: "desks", query: "oil" },
+      })) as unknown as {
+        structuredContent: { hits: Array<{ documentId: string }> };
+      };
+      expect(search.structuredContent.hits.map((h) => h.documentId)).toEqual(["oil"]);
+      const hidden = await client.callTool({
+        name: "get_document",
+        arguments: { collection: "desks", id: "rates" },
+      });
+      expect(hidden.isError).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+});
 
 describe.each(transports)("the Sift MCP tools over %s, with the SDK's client", (_name, transport) => {
   let client: Client;

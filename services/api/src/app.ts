@@ -11,6 +11,9 @@ import { documentsRoutes } from "./routes/documents-routes";
 import { healthRoutes } from "./routes/health-routes";
 import { jobsRoutes } from "./routes/jobs-routes";
 import { keysRoutes } from "./routes/keys-routes";
+import { mcpRoutes } from "./routes/mcp-routes";
+import { metricsRoutes, requestMetrics } from "./routes/metrics-routes";
+import { pagesRoutes } from "./routes/pages-routes";
 import { searchRoute } from "./routes/search-route";
 
 export const apiVersion = "0.1.0";
@@ -22,6 +25,7 @@ export const apiVersion = "0.1.0";
 export function createApp(deps: AppDependencies) {
   const app = new Hono<AppEnv>();
 
+  if (deps.metrics !== undefined) app.use(requestMetrics(deps.metrics));
   app.use(requestId({ headerName: "x-request-id" }));
   app.use(async (c, next) => {
     const started = performance.now();
@@ -44,6 +48,9 @@ export function createApp(deps: AppDependencies) {
   searchRoute(routes, deps);
   if (deps.answer !== undefined) answerRoute(routes, { ...deps, answer: deps.answer });
   keysRoutes(routes, deps);
+  mcpRoutes(app, routes, deps);
+  if (deps.metrics !== undefined) metricsRoutes(routes, { ...deps, metrics: deps.metrics });
+  if (deps.pages !== undefined) pagesRoutes(routes, { ...deps, pages: deps.pages });
 
   let document: ReturnType<typeof openApiDocument> | undefined;
   routes.define(

@@ -22,14 +22,18 @@ export function requireRole(c: Context<AppEnv>, needed: Role): void {
 
 /**
  * The `/v1` middleware: establishes `auth` (from the bearer key, or from the tenant header when auth is
- * off), records the key's use (batched), then spends one token of the caller's rate limit.
+ * off), records the key's use (batched), then spends one token of the caller's rate limit (unless
+ * `rateLimit: false`, for `/mcp`, whose tool calls spend it on the `/v1` routes they call).
  */
-export function authenticate(deps: AppDependencies): MiddlewareHandler<AppEnv> {
+export function authenticate(
+  deps: AppDependencies,
+  options: { rateLimit?: boolean } = {},
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const auth = deps.access.mode === "off" ? anonymous(c) : await fromKey(c, deps);
     c.set("auth", auth);
     if (auth.keyId !== undefined) deps.access.usage?.record({ id: auth.keyId, tenant: auth.tenant });
-    deps.access.rateLimit?.take(auth.keyId ?? `address:${clientAddress(c)}`);
+    if (options.rateLimit !== false) deps.access.rateLimit?.take(auth.keyId ?? `address:${clientAddress(c)}`);
     await next();
   };
 }

@@ -16,7 +16,11 @@ export function startBanner(
   example: string | undefined,
 ): string {
   const store = config.store.driver === "pglite" ? `embedded, ${config.dataDir}` : "Postgres server";
-  const lines = ["", `Sift is listening on ${service.url}  (store: ${store})`];
+  const lines = [
+    "",
+    `Sift is listening on ${service.url}  (store: ${store})`,
+    `  playground ${service.url}/   API reference ${service.url}/docs   OpenAPI ${service.url}/openapi.json`,
+  ];
   let authHeader = "";
   if (service.auth === "off") {
     lines.push(

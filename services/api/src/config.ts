@@ -15,6 +15,9 @@ export const defaultCalibrationPath = fileURLToPath(
   new URL("../../../infra/calibration/evidence.json", import.meta.url),
 );
 
+/** Where `pnpm --filter @sift/playground build` writes the page the service serves at `/`. */
+export const defaultPlaygroundDir = fileURLToPath(new URL("../../playground/dist", import.meta.url));
+
 const boolean = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
   .transform((v) => ["1", "true", "yes", "on"].includes(v));
@@ -45,6 +48,10 @@ export const configSchema = z
   .extend({
     SIFT_AUTH: z.enum(["required", "off"]).default("required"),
     SIFT_BOOTSTRAP_KEY: boolean.default(true),
+    SIFT_METRICS: boolean.default(true),
+    SIFT_PLAYGROUND_DIR: z.string().min(1).optional(),
+    SIFT_EVAL_REPORT: z.string().min(1).default("eval-out/scifact/report.html"),
+    SIFT_METRICS_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
     SIFT_KEY_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
     SIFT_MAX_QUERY_BODY_BYTES: z.coerce
       .number()
@@ -61,6 +68,7 @@ export const configSchema = z
     SIFT_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(512),
     SIFT_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     SIFT_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    SIFT_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
     SIFT_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   })
   .extend(embeddingEnvSchema.shape)
@@ -87,6 +95,11 @@ export const configSchema = z
       bootstrapKey: env.SIFT_BOOTSTRAP_KEY,
       keyCacheMs: env.SIFT_KEY_CACHE_MS,
     },
+    metrics: { enabled: env.SIFT_METRICS, token: env.SIFT_METRICS_TOKEN },
+    pages: {
+      playgroundDir: path.resolve(env.SIFT_PLAYGROUND_DIR ?? defaultPlaygroundDir),
+      evalReport: path.resolve(env.SIFT_EVAL_REPORT),
+    },
     limits: {
       maxQueryBodyBytes: env.SIFT_MAX_QUERY_BODY_BYTES,
       requestTimeoutMs: env.SIFT_REQUEST_TIMEOUT_MS,
@@ -103,6 +116,7 @@ export const configSchema = z
       requestTimeoutMs: env.SIFT_BODY_TIMEOUT_MS,
       keepAliveTimeoutMs: env.SIFT_KEEP_ALIVE_TIMEOUT_MS,
     },
+    shutdownTimeoutMs: env.SIFT_SHUTDOWN_TIMEOUT_MS,
     sampleCorpus: env.SIFT_SAMPLE_CORPUS,
     logLevel: env.SIFT_LOG_LEVEL,
     indexRefreshMs: env.SIFT_INDEX_REFRESH_MS,

@@ -4,6 +4,8 @@ import type { Collection, Logger, SiftStore } from "@sift/core";
 import { DeadlineExceededError, NotFoundError, ValidationError } from "@sift/core";
 import type { Engine } from "@sift/engine";
 import type { Context } from "hono";
+import type { ServiceMetrics } from "./metrics";
+import type { PagesDependencies } from "./pages";
 import type { RequestAuth } from "./request-auth";
 import { nameMessage, namePattern } from "./schemas";
 
@@ -58,6 +60,21 @@ export interface AppDependencies {
   logger: Logger;
   /** False until the entrypoint has loaded every collection's indexes. */
   indexesLoaded: () => boolean;
+  /** True once a graceful shutdown began (readiness then fails, so load balancers stop sending). */
+  draining?: (() => boolean) | undefined;
+  /** Prometheus metrics, served at `/metrics`; none: not collected, not served. */
+  metrics?: MetricsDependencies | undefined;
+  /** The playground at `/`, the reference page at `/docs`, the eval report; none: API only. */
+  pages?: PagesDependencies | undefined;
+}
+
+export interface MetricsDependencies {
+  registry: ServiceMetrics;
+  /**
+   * `SIFT_METRICS_TOKEN`: the bearer token `/metrics` asks for. Unset: `/metrics` is open only when auth is
+   * off (docs/security.md).
+   */
+  token?: string | undefined;
 }
 
 export type AppEnv = { Variables: { requestId: string; auth: RequestAuth } };

@@ -11,9 +11,15 @@ async function main() {
 
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn("second signal: stopping at once (the store keeps every committed batch)", { signal });
+      process.exit(130);
+    }
     stopping = true;
-    logger.info("shutting down", { signal });
+    logger.info("shutting down: draining requests in flight (a second signal stops at once)", {
+      signal,
+      timeoutMs: config.shutdownTimeoutMs,
+    });
     await service.close();
     process.exit(0);
   };

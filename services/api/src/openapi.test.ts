@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { loadPages } from "./pages";
 import { createTestApp } from "./test-support";
 
 describe("the OpenAPI document", () => {
   it("lists every route the app serves, and nothing else", async () => {
-    const t = await createTestApp();
+    const pages = await loadPages({ playgroundDir: "/nonexistent", evalReport: "/nonexistent/report.html" });
+    const t = await createTestApp({ metrics: {}, pages });
     try {
       const res = await t.call("GET", "/openapi.json");
       expect(res.status).toBe(200);
@@ -19,7 +21,9 @@ describe("the OpenAPI document", () => {
         ...new Set(t.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`)),
       ].sort();
       expect(documented).toEqual(served);
-      expect(served.length).toBeGreaterThanOrEqual(18);
+      expect(served.length).toBeGreaterThanOrEqual(24);
+      for (const page of ["GET /", "GET /docs", "GET /metrics", "GET /eval/report.html"])
+        expect(served).toContain(page);
     } finally {
       await t.close();
     }

@@ -167,6 +167,7 @@ export function openApiDocument(
       const content: Record<string, unknown> = {};
       if (response.schema !== undefined)
         content["application/json"] = { schema: inline(response.schema, "output") };
+      for (const type of [response.text ?? []].flat()) content[type] = { schema: { type: "string" } };
       if (response.events !== undefined) {
         content["text/event-stream"] = {
           schema: {

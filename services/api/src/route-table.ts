@@ -23,6 +23,8 @@ export interface ResponseSpec {
   schema?: z.ZodType | undefined;
   /** Server-Sent Events as an alternative body, with one schema per event type. */
   events?: Record<string, z.ZodType> | undefined;
+  /** A text body of this media type instead (`text/html`, the metrics' `text/plain`). */
+  text?: string | string[] | undefined;
 }
 
 /**

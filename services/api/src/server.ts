@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from "node:http";
 import type { Server } from "node:net";
 import { serve } from "@hono/node-server";
 
@@ -43,4 +44,30 @@ export async function listenWithLimits(
   });
   (server as Server).maxConnections = limits.maxConnections;
   return server;
+}
+
+/**
+ * Stops accepting connections and waits for the requests in flight to finish, closing each keep-alive
+ * connection as soon as it is idle; after `timeoutMs` the connections still open are cut. Resolves when the
+ * server has closed, with how many connections had to be cut.
+ */
+export async function drain(server: RunningServer, timeoutMs: number): Promise<{ cut: number }> {
+  const http = server as unknown as HttpServer;
+  const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+  http.closeIdleConnections();
+  const idle = setInterval(() => http.closeIdleConnections(), 50);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), timeoutMs);
+  });
+  try {
+    if ((await Promise.race([closed, expired])) !== "expired") return { cut: 0 };
+    const cut = await new Promise<number>((resolve) => http.getConnections((_e, n) => resolve(n ?? 0)));
+    http.closeAllConnections();
+    await closed;
+    return { cut };
+  } finally {
+    clearInterval(idle);
+    clearTimeout(timer);
+  }
 }

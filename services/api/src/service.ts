@@ -9,7 +9,9 @@ import { acquireDataDirLock, openStore } from "@sift/store";
 import { createApp } from "./app";
 import { isLoopback, type ServiceConfig } from "./config";
 import { sweepOrphanIndexFolders } from "./index-folders";
-import { listenWithLimits } from "./server";
+import { ServiceMetrics, timedEmbedder } from "./metrics";
+import { loadPages } from "./pages";
+import { drain, listenWithLimits } from "./server";
 
 export const sampleCorpusDir = fileURLToPath(new URL("../../../infra/sample-corpus", import.meta.url));
 export const sampleCollection = "sample";
@@ -62,7 +64,9 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     const interrupted = await store.markStaleJobsInterrupted(config.store.driver === "pglite" ? 0 : 600_000);
     if (interrupted > 0)
       logger.warn("marked jobs left running by a stopped process as interrupted", { interrupted });
-    const embedder = await createEmbedder(config.embedding, logger);
+    const metrics = config.metrics.enabled ? new ServiceMetrics() : undefined;
+    const model = await createEmbedder(config.embedding, logger);
+    const embedder = model === undefined || metrics === undefined ? model : timedEmbedder(model, metrics);
     const rerank = await createRerankStage(config.rerank, logger);
     const running = new Engine({
       store,
@@ -75,6 +79,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       refreshIntervalMs: config.indexRefreshMs,
     });
     engine = running;
+    metrics?.bind({ engine: running, store });
     logger.info("retrieval", {
       embeddingModel: embedder?.profile.id ?? null,
       modes: embedder === undefined ? ["bm25"] : ["bm25", "dense", "hybrid"],
@@ -105,6 +110,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     logger.info("answers", { generator: generator.id, kind: generator.kind, evidence });
 
     let loaded = false;
+    let draining = false;
     const app = createApp({
       store,
       engine: running,
@@ -131,6 +137,9 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       },
       logger,
       indexesLoaded: () => loaded,
+      draining: () => draining,
+      metrics: metrics === undefined ? undefined : { registry: metrics, token: config.metrics.token },
+      pages: await loadPages(config.pages),
     });
     const server = await listenWithLimits(app.fetch, {
       host: config.host,
@@ -162,8 +171,18 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       sampleIngested,
       bootstrapKey: access.bootstrapKey,
       auth: config.auth.mode,
+      /**
+       * Graceful: readiness turns 503, no new connections, requests in flight finish (at most
+       * SIFT_SHUTDOWN_TIMEOUT_MS, then their connections are cut), then index writes are flushed and the
+       * store closed.
+       */
       async close() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        draining = true;
+        const started = performance.now();
+        const { cut } = await drain(server, config.shutdownTimeoutMs);
+        const drained = { ms: Math.round(performance.now() - started), cutConnections: cut };
+        if (cut > 0) logger.warn("shutdown: cut connections still busy at SIFT_SHUTDOWN_TIMEOUT_MS", drained);
+        else logger.info("shutdown: requests drained", drained);
         await access.dependencies.usage?.close();
         if ("dispose" in generator && typeof generator.dispose === "function") await generator.dispose();
         await running.close();

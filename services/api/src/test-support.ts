@@ -9,6 +9,8 @@ import type { RerankOptions } from "@sift/retrieval";
 import { openStore } from "@sift/store";
 import { createApp } from "./app";
 import type { AnswerDependencies } from "./context";
+import { ServiceMetrics, timedEmbedder } from "./metrics";
+import type { PagesDependencies } from "./pages";
 
 export interface TestAppOptions {
   maxBodyBytes?: number;
@@ -24,6 +26,12 @@ export interface TestAppOptions {
   logger?: Logger;
   /** Overrides of the answer settings; default: the extractive generator, every question answered. */
   answer?: Partial<AnswerDependencies>;
+  /** Collect metrics and serve `/metrics` (with this token, when given); the query embeddings are timed. */
+  metrics?: { token?: string };
+  /** Whether a shutdown is draining the service (readiness). */
+  draining?: () => boolean;
+  /** Serve the playground, the reference page and the eval report. */
+  pages?: PagesDependencies;
 }
 
 /**
@@ -34,7 +42,13 @@ export async function createTestApp(options: TestAppOptions = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), "sift-api-"));
   const store = await openStore({ driver: "pglite", dataDir: "memory://" });
   await store.migrate();
-  const engine = new Engine({ store, dataDir, embedder: options.embedder, rerank: options.rerank });
+  const metrics = options.metrics === undefined ? undefined : new ServiceMetrics({ processMetrics: false });
+  const embedder =
+    options.embedder === undefined || metrics === undefined
+      ? options.embedder
+      : timedEmbedder(options.embedder, metrics);
+  const engine = new Engine({ store, dataDir, embedder, rerank: options.rerank });
+  metrics?.bind({ engine, store });
   const keys = new ApiKeys({ store, cacheMs: 0 });
   const usage = new KeyUsage({ store });
   const app = createApp({
@@ -66,6 +80,9 @@ export async function createTestApp(options: TestAppOptions = {}) {
     },
     logger: options.logger ?? silentLogger,
     indexesLoaded: () => true,
+    metrics: metrics === undefined ? undefined : { registry: metrics, token: options.metrics?.token },
+    draining: options.draining,
+    pages: options.pages,
   });
   const call = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { "content-type": "application/json", ...headers } };

@@ -1,4 +1,4 @@
-import { answer, collectAnswer, type Passage } from "@sift/answer";
+import { type AnswerEvent, answer, collectAnswer, type Passage } from "@sift/answer";
 import { andFilters } from "@sift/core";
 import type { CollectionSnapshot } from "@sift/retrieval";
 import { streamSSE } from "hono/streaming";
@@ -63,6 +63,7 @@ export function answerRoute(
           }),
         );
         const searchMs = performance.now() - retrievalStarted;
+        deps.metrics?.registry.observeSearch(result.timings, result.mode);
         const rerankMs = result.timings.rerankMs;
         const passages = passagesOf(deps, snapshot, result.hits);
         const context = {
@@ -72,21 +73,24 @@ export function answerRoute(
           warnings: result.warnings,
         };
         const run = (signal: AbortSignal) =>
-          answer({
-            question: body.question,
-            passages,
-            generator: deps.answer.generator,
-            fallback: deps.answer.fallback,
-            contextTokens: deps.answer.contextTokens,
-            maxTokens: body.maxTokens ?? deps.answer.maxTokens,
-            evidence: deps.answer.evidence,
-            signal,
-            timings: {
-              retrievalMs: rerankMs === undefined ? searchMs : searchMs - rerankMs,
-              ...(rerankMs === undefined ? {} : { rerankMs }),
-            },
-            degraded: result.degraded,
-          });
+          observed(
+            deps,
+            answer({
+              question: body.question,
+              passages,
+              generator: deps.answer.generator,
+              fallback: deps.answer.fallback,
+              contextTokens: deps.answer.contextTokens,
+              maxTokens: body.maxTokens ?? deps.answer.maxTokens,
+              evidence: deps.answer.evidence,
+              signal,
+              timings: {
+                retrievalMs: rerankMs === undefined ? searchMs : searchMs - rerankMs,
+                ...(rerankMs === undefined ? {} : { rerankMs }),
+              },
+              degraded: result.degraded,
+            }),
+          );
 
         if (!streaming) {
           const answered = await collectAnswer(run(deadline));
@@ -131,6 +135,17 @@ export function answerRoute(
       }
     },
   );
+}
+
+/** The answer's events as they are, recording its generation timings when it is done. */
+async function* observed(
+  deps: AppDependencies,
+  events: AsyncIterable<AnswerEvent>,
+): AsyncGenerator<AnswerEvent> {
+  for await (const event of events) {
+    if (event.type === "done") deps.metrics?.registry.observeGeneration(event.timings, event.degraded);
+    yield event;
+  }
 }
 
 /**

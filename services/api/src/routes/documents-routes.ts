@@ -64,6 +64,7 @@ export function documentsRoutes(routes: RouteTable, deps: AppDependencies): void
         })),
         logger: deps.logger,
       });
+      deps.metrics?.registry.observeIngest(job.counts);
       await recordAudit(c, deps, {
         action: "document.write",
         collection: collection.name,

@@ -43,6 +43,7 @@ export function healthRoutes(routes: RouteTable, deps: AppDependencies): void {
         checks.store = "unreachable";
       }
       checks.indexes = deps.indexesLoaded() ? "ok" : "loading";
+      if (deps.draining?.() === true) checks.process = "shutting-down";
       const ready = Object.values(checks).every((v) => v === "ok");
       return c.json({ status: ready ? "ready" : "not_ready", checks }, ready ? 200 : 503);
     },

@@ -53,6 +53,7 @@ export function searchRoute(routes: RouteTable, deps: AppDependencies): void {
           signal,
         });
       });
+      deps.metrics?.registry.observeSearch(result.timings, result.mode);
       return c.json({
         query: body.query,
         collection: collection.name,

@@ -1,0 +1,68 @@
+import { SiftClient } from "@sift/client";
+import { createMcpHttpHandler, httpBackend } from "@sift/mcp";
+import type { Hono } from "hono";
+import { authenticate, tenantHeader } from "../auth";
+import type { AppDependencies, AppEnv } from "../context";
+import type { RouteTable } from "../route-table";
+
+/**
+ * MCP over streamable HTTP at `/mcp` (stateless: every POST is a whole exchange). The caller is
+ * authenticated as on `/v1` (a 401 before any MCP message is read); the tools then call this same app's
+ * `/v1` routes in-process with the caller's own key (or tenant header with auth off), so an agent gets
+ * exactly what the HTTP API gives that key: role, scope, tenant, rate limit, the same hits and offsets.
+ */
+export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDependencies): void {
+  // The tool calls spend the caller's rate limit; the MCP envelope itself does not.
+  app.use("/mcp", authenticate(deps, { rateLimit: false }));
+  const inProcess: typeof fetch = (input, init) => Promise.resolve(app.fetch(new Request(input, init)));
+  const handle = (request: Request): Promise<Response> => {
+    const authorization = request.headers.get("authorization");
+    const client = new SiftClient({
+      baseUrl: "http://sift.in-process",
+      apiKey: /^Bearer[ \t]+(\S+)/i.exec(authorization ?? "")?.[1],
+      tenant: deps.access.mode === "off" ? (request.headers.get(tenantHeader) ?? undefined) : undefined,
+      fetch: inProcess,
+    });
+    return createMcpHttpHandler(httpBackend(client))(request);
+  };
+  const common = {
+    path: "/mcp",
+    tag: "mcp",
+    role: "reader" as const,
+    description:
+      "Model Context Protocol over streamable HTTP (stateless), tools search, answer, get_document and " +
+      "list_collections; send `Accept: application/json, text/event-stream`. The key's tenant, role and " +
+      "scope apply to every tool call.",
+  };
+  routes.define(
+    {
+      ...common,
+      method: "post",
+      operationId: "mcp",
+      summary: "MCP: a JSON-RPC message or batch",
+      responses: {
+        200: {
+          description: "the JSON-RPC response (JSON, or one Server-Sent Event)",
+          text: ["application/json", "text/event-stream"],
+        },
+        202: { description: "a notification or response was accepted" },
+      },
+      errors: [400],
+    },
+    (c) => handle(c.req.raw),
+  );
+  for (const method of ["get", "delete"] as const) {
+    routes.define(
+      {
+        ...common,
+        method,
+        operationId: `mcp${method === "get" ? "Stream" : "EndSession"}`,
+        summary: `MCP ${method.toUpperCase()}: not offered by a stateless server`,
+        responses: {
+          405: { description: "Method Not Allowed (stateless: no standalone stream, no session)" },
+        },
+      },
+      (c) => handle(c.req.raw),
+    );
+  }
+}
