@@ -20,7 +20,7 @@ import { runBm25sPeer } from "./peers/bm25s-peer";
 import { type PeerRun, runMiniSearchPeer } from "./peers/minisearch-peer";
 import type { Progress } from "./progress";
 import type { ConfigResult, EvalReport, LatencySummary, PeerResult } from "./report";
-import { type ServiceProcess, startServiceProcess } from "./service-process";
+import { type ServiceProcess, startServiceProcess, waitUntilReady } from "./service-process";
 import { compareWithPytrecEval, rankedToScored, type ScoredRun } from "./trec-check";
 
 export const peerNames = ["bm25s", "minisearch"] as const;
@@ -433,22 +433,4 @@ function describeError(body: string): string {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-async function waitUntilReady(service: ServiceProcess, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${service.url}/readyz`);
-      if (response.ok) return;
-      last = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      last = message(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(
-    `the service did not become ready in ${timeoutMs / 1000} s: ${last}\n${service.stderrTail()}`,
-  );
 }
