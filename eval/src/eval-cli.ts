@@ -30,7 +30,7 @@ const usage = `Usage: pnpm eval --dataset DIR --split SPLIT --out DIR [options]
   --queries N            only the first N judged queries (file order); default all
   --rerank-queries N     configurations that rerank run on the first N queries only; default all
   --answers N|all        questions for the answer metrics (the first N queries); 0 skips; default all
-  --peers LIST           bm25s,minisearch (default; the first is the reference for ratios) or none
+  --peers LIST           bm25s,minisearch,lancedb (default; the first is the reference for ratios) or none
   --k N                  hits per search (documents for Recall@100/MAP@100); default 100
   --warmup N             warm-up searches per configuration, not measured; default 5
   --baseline NAME        configuration the per-query wins/losses compare against; default bm25

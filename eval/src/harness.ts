@@ -17,13 +17,14 @@ import {
   type QueryMetrics,
 } from "./metrics";
 import { runBm25sPeer } from "./peers/bm25s-peer";
+import { runLanceDbPeers, type VectorCorpus } from "./peers/lancedb-peer";
 import { type PeerRun, runMiniSearchPeer } from "./peers/minisearch-peer";
 import type { Progress } from "./progress";
 import type { ConfigResult, EvalReport, LatencySummary, PeerResult } from "./report";
 import { type ServiceProcess, startServiceProcess, waitUntilReady } from "./service-process";
 import { compareWithPytrecEval, rankedToScored, type ScoredRun } from "./trec-check";
 
-export const peerNames = ["bm25s", "minisearch"] as const;
+export const peerNames = ["bm25s", "minisearch", "lancedb"] as const;
 export type PeerName = (typeof peerNames)[number];
 
 export interface HarnessOptions {
@@ -204,9 +205,10 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
 
   // 3. The same configurations in process: the Engine on the same data dir, nothing else running.
   let inProcessRuns = new Map<string, InProcessRun>();
+  let vectorCorpus: VectorCorpus | undefined;
   if (options.inProcess === true) {
     try {
-      inProcessRuns = await measureInProcess(
+      ({ runs: inProcessRuns, corpus: vectorCorpus } = await measureInProcess(
         {
           dataDir,
           collection,
@@ -214,12 +216,13 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
           k: options.k,
           warmup: options.warmup,
           deleteCollection: !options.keepCollection,
+          exportVectors: options.peers.includes("lancedb") ? queries : undefined,
         },
         options.configs
           .filter((config) => runs.has(config.name))
           .map((config) => ({ config, queries: queriesFor(config) })),
         progress,
-      );
+      ));
     } catch (error) {
       failures["in process"] = message(error);
       progress.note(`eval: the in-process step FAILED: ${message(error)}`);
@@ -234,6 +237,20 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
     for (const peer of options.peers) {
       const step = progress.step(`peer ${peer}`, queries.length);
       try {
+        if (peer === "lancedb") {
+          if (vectorCorpus === undefined)
+            throw new Error("needs the in-process step and an embedding model (Sift's vectors)");
+          const lance = await runLanceDbPeers(vectorCorpus, queries, options.k, (mode, done) =>
+            step.update(done, mode),
+          );
+          peerRuns.push(...lance);
+          step.done(
+            lance
+              .map((r) => `${r.name} nDCG@10 ${meanFor(r.ranked, queries, qrels)["ndcg@10"].toFixed(4)}`)
+              .join(", "),
+          );
+          continue;
+        }
         if (peer === "minisearch") {
           peerRuns.push(runMiniSearchPeer(documents, queries, options.k, (done) => step.update(done)));
         } else {

@@ -4,7 +4,8 @@
  * process per data dir), with the same warm-up and query order as the HTTP run.
  */
 import path from "node:path";
-import { silentLogger } from "@sift/core";
+import { type DocumentStore, silentLogger } from "@sift/core";
+import { passageText } from "@sift/dense";
 import {
   createEmbedder,
   createRerankStage,
@@ -20,6 +21,7 @@ import type { BeirQuery } from "./beir";
 import type { EvalConfig } from "./configs";
 import type { SearchSettings } from "./http-client";
 import { percentile } from "./metrics";
+import type { VectorCorpus } from "./peers/lancedb-peer";
 import type { Progress } from "./progress";
 import type { InProcessResult } from "./report";
 
@@ -33,6 +35,8 @@ export interface InProcessOptions {
   warmup: number;
   /** Delete the collection (store and index files) afterwards. */
   deleteCollection: boolean;
+  /** Also hand back the collection's chunks with their vectors and the queries' vectors (for peers). */
+  exportVectors?: readonly BeirQuery[] | undefined;
 }
 
 /** What one configuration's in-process run measured, with its rankings to compare with the HTTP run's. */
@@ -52,7 +56,7 @@ export async function measureInProcess(
   options: InProcessOptions,
   configs: ReadonlyArray<{ config: EvalConfig; queries: readonly BeirQuery[] }>,
   progress: Progress,
-): Promise<Map<string, InProcessRun>> {
+): Promise<{ runs: Map<string, InProcessRun>; corpus?: VectorCorpus }> {
   const lock = acquireDataDirLock(options.dataDir);
   const store = await openStore({ driver: "pglite", dataDir: path.join(options.dataDir, "pglite") });
   let engine: Engine | undefined;
@@ -84,11 +88,15 @@ export async function measureInProcess(
     for (const { config, queries } of configs) {
       runs.set(config.name, await runInProcess(engine, collection.id, config, queries, options, progress));
     }
+    const corpus =
+      options.exportVectors === undefined
+        ? undefined
+        : await exportVectors(engine, store, collection.id, options.exportVectors);
     if (options.deleteCollection) {
       await store.deleteCollection(collection.id);
       await engine.drop(collection.id);
     }
-    return runs;
+    return { runs, ...(corpus === undefined ? {} : { corpus }) };
   } finally {
     await engine?.close();
     await store.close();
@@ -166,5 +174,35 @@ export function inProcessResult(
     queries: run.latenciesMs.length,
     identicalRankings: identical,
     degradedQueries: run.degraded,
+  };
+}
+
+/**
+ * The collection's chunks with the vectors Sift indexed them by, and the queries' vectors, through the
+ * engine's embedder: both come from the store's embedding cache, filled by ingestion and the HTTP run.
+ */
+async function exportVectors(
+  engine: Engine,
+  store: DocumentStore,
+  collectionId: number,
+  queries: readonly BeirQuery[],
+): Promise<VectorCorpus | undefined> {
+  const embedder = engine.embedder;
+  if (embedder === undefined) return undefined;
+  const ids = await store.listChunkIds(collectionId);
+  const chunks: VectorCorpus["chunks"] = [];
+  for (let i = 0; i < ids.length; i += 256) {
+    const batch = await store.getChunks(ids.slice(i, i + 256));
+    const texts = batch.map((chunk) => passageText(chunk));
+    const { embeddings } = await embedder.embed({ texts, kind: "passage" });
+    batch.forEach((chunk, j) => {
+      chunks.push({ documentId: chunk.externalId, text: texts[j]!, vector: embeddings[j]! });
+    });
+  }
+  const { embeddings } = await embedder.embed({ texts: queries.map((q) => q.text), kind: "query" });
+  return {
+    model: embedder.profile.id,
+    chunks,
+    queryVectors: new Map(queries.map((q, i) => [q.id, embeddings[i]!])),
   };
 }
