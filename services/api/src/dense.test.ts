@@ -41,6 +41,17 @@ describe("the API with an embedding model", () => {
     expect(top.score).toBeCloseTo(top.legs.bm25.contribution + top.legs.dense.contribution, 12);
   });
 
+  it("answers from RRF-fused passages (a threshold that holds at any collection size) while search defaults to z-score", async () => {
+    const res = await t.call("POST", "/v1/collections/notes/answer", { question: "what raises the tides?" });
+    expect(res.status).toBe(200);
+    expect(res.body.mode).toBe("hybrid");
+    expect(res.body.passages.length).toBeGreaterThan(0);
+    expect(res.body.passages.every((p: { scoreKind: string }) => p.scoreKind === "fused:rrf")).toBe(true);
+    expect(res.body.passages[0].documentId).toBe("tides");
+    // Ranked first by both legs: 1/61 + 1/61.
+    expect(res.body.passages[0].score).toBeCloseTo(2 / 61, 12);
+  });
+
   it("embeds documents written through the API, and forgets deleted ones", async () => {
     await t.call("POST", "/v1/collections/notes/documents", {
       documents: [
