@@ -14,7 +14,8 @@ export const requiredConfigNames = ["bm25", "dense", "hybrid", "hybrid+rerank"] 
 
 /**
  * Every configuration the harness knows. `hybrid` sends no fusion settings, so it measures the service's
- * default fusion (RRF, k 60, weights 1/1, 100 candidates a leg); the variants change one thing each.
+ * default fusion (z-score, weights 1/1, 100 candidates a leg); the variants change one thing each
+ * (`hybrid:rrf` is RRF k 60, the default before ADR 0016, kept as the reference point).
  */
 export const configCatalog: readonly EvalConfig[] = [
   { name: "bm25", description: "BM25 leg only", settings: { mode: "bm25" }, rerank: false },
@@ -30,6 +31,12 @@ export const configCatalog: readonly EvalConfig[] = [
     description: "default hybrid, then the cross-encoder reranker",
     settings: { mode: "hybrid", rerank: true },
     rerank: true,
+  },
+  {
+    name: "hybrid:rrf",
+    description: "RRF with k 60 (the published default)",
+    settings: { mode: "hybrid", fusion: { method: "rrf" } },
+    rerank: false,
   },
   {
     name: "hybrid:rrf-k10",

@@ -30,7 +30,7 @@ const usage = `Usage: pnpm eval --dataset DIR --split SPLIT --out DIR [options]
   --queries N            only the first N judged queries (file order); default all
   --rerank-queries N     configurations that rerank run on the first N queries only; default all
   --answers N|all        questions for the answer metrics (the first N queries); 0 skips; default all
-  --peers LIST           bm25s,minisearch (default; the first is the reference for ratios) or none
+  --peers LIST           bm25s,minisearch,lancedb (default; the first is the reference for ratios) or none
   --k N                  hits per search (documents for Recall@100/MAP@100); default 100
   --warmup N             warm-up searches per configuration, not measured; default 5
   --baseline NAME        configuration the per-query wins/losses compare against; default bm25
@@ -40,6 +40,7 @@ const usage = `Usage: pnpm eval --dataset DIR --split SPLIT --out DIR [options]
   --rerank-model KEY     SIFT_RERANK_MODEL; default: the environment's, else the service's default
   --generator NAME       SIFT_GENERATOR: extractive (default), local or openai
   --keep-collection      leave the eval collection in the data dir (default: deleted after the run)
+  --skip-in-process      measure over HTTP only (default: every configuration also in process, the Engine called directly)
   --lock-wait SECONDS    wait this long for a data dir held by another eval run; default 1200
   --gate                 then hold the report to eval/thresholds.json and the committed baseline
   --thresholds FILE      with --gate; default eval/thresholds.json
@@ -74,6 +75,7 @@ function parse() {
       "rerank-model": { type: "string" },
       generator: { type: "string" },
       "keep-collection": { type: "boolean", default: false },
+      "skip-in-process": { type: "boolean", default: false },
       "lock-wait": { type: "string", default: "1200" },
       gate: { type: "boolean", default: false },
       thresholds: { type: "string", default: path.join(evalDir, "thresholds.json") },
@@ -165,6 +167,7 @@ const evaluation = runEvaluation(
       generator,
     },
     keepCollection: values["keep-collection"],
+    inProcess: !values["skip-in-process"],
     lockWaitSeconds: count("lock-wait", values["lock-wait"], 0),
     python,
   },

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { openStore } from "@sift/store";
 import { describe, expect, it } from "vitest";
 import { selectConfigs } from "./configs";
 import { runEvaluation } from "./harness";
@@ -66,6 +67,7 @@ describe("the harness end to end (real sift CLI and service, BM25 only)", () => 
           },
           modelNames: { embedding: "none", rerank: "none", generator: "extractive" },
           keepCollection: false,
+          inProcess: true,
           python: readyPython(),
         },
         createProgress({ write: (t: string) => lines.push(t) }),
@@ -79,6 +81,11 @@ describe("the harness end to end (real sift CLI and service, BM25 only)", () => 
       expect(bm25["ndcg@10"]).toBe(1);
       expect(bm25.latency_ms.p50).toBeGreaterThan(0);
       expect(bm25.degradedQueries).toBe(0);
+      // The same configuration in process: the Engine on the same collection ranks exactly as the service.
+      expect(bm25.inProcess).toMatchObject({ queries: 4, identicalRankings: 4, degradedQueries: 0 });
+      expect(bm25.inProcess!.latency_ms.p50).toBeGreaterThan(0);
+      expect(bm25.inProcess!.latency_ms.p99).toBeGreaterThanOrEqual(bm25.inProcess!.latency_ms.p50);
+      expect(bm25.inProcess!.qps).toBeGreaterThan(0);
       // Without an embedding model or a reranker the service refuses these: reported, not measured.
       expect(Object.keys(report.unavailable ?? {}).sort()).toEqual(["dense", "hybrid+rerank"]);
       expect(report.configs.dense).toBeUndefined();
@@ -92,8 +99,22 @@ describe("the harness end to end (real sift CLI and service, BM25 only)", () => 
       }
       expect(lines.join("")).toContain("bm25: nDCG@10 1.0000");
       expect(renderMarkdown(report)).toContain("dense: not measured, the service refused it");
+      expect(renderMarkdown(report)).toMatch(
+        /\| bm25 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+× \| 4 \/ 4 \|/,
+      );
+      // The in-process step deleted the collection afterwards, as the HTTP step does without it.
+      await expect(collectionsIn(report.settings.dataDir)).resolves.toEqual([]);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   });
 });
+
+async function collectionsIn(dataDir: string): Promise<string[]> {
+  const store = await openStore({ driver: "pglite", dataDir: path.join(dataDir, "pglite") });
+  try {
+    return (await store.listCollections()).map((c) => c.name);
+  } finally {
+    await store.close();
+  }
+}

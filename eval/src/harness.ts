@@ -6,6 +6,7 @@ import { type BeirQuery, loadBeirQueries } from "./beir";
 import type { EvalConfig } from "./configs";
 import { type BeirDocument, corpusFingerprint, readBeirCorpus } from "./dataset";
 import { deleteCollection, HttpStatusError, listCollections, SiftHttpClient } from "./http-client";
+import { type InProcessRun, inProcessResult, measureInProcess } from "./in-process";
 import { runSiftCli } from "./indexer-process";
 import {
   evaluateQuery,
@@ -16,13 +17,14 @@ import {
   type QueryMetrics,
 } from "./metrics";
 import { runBm25sPeer } from "./peers/bm25s-peer";
+import { runLanceDbPeers, type VectorCorpus } from "./peers/lancedb-peer";
 import { type PeerRun, runMiniSearchPeer } from "./peers/minisearch-peer";
 import type { Progress } from "./progress";
 import type { ConfigResult, EvalReport, LatencySummary, PeerResult } from "./report";
-import { type ServiceProcess, startServiceProcess } from "./service-process";
+import { type ServiceProcess, startServiceProcess, waitUntilReady } from "./service-process";
 import { compareWithPytrecEval, rankedToScored, type ScoredRun } from "./trec-check";
 
-export const peerNames = ["bm25s", "minisearch"] as const;
+export const peerNames = ["bm25s", "minisearch", "lancedb"] as const;
 export type PeerName = (typeof peerNames)[number];
 
 export interface HarnessOptions {
@@ -48,6 +50,8 @@ export interface HarnessOptions {
   /** Names for the report (what the environment above resolves to). */
   modelNames: { embedding: string; rerank: string; generator: string };
   keepCollection: boolean;
+  /** Also measure every configuration in process (the Engine on the same data dir) after the service stops. */
+  inProcess?: boolean | undefined;
   /** How long to wait for a data dir held by another process before failing (seconds; default 0). */
   lockWaitSeconds?: number | undefined;
   /** The eval venv's python (pytrec_eval cross-check, bm25s peer); undefined skips both. */
@@ -118,6 +122,10 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
 
   // 2. The real service on the same data dir, every configuration over HTTP.
   const runs = new Map<string, RunOutcome>();
+  const queriesFor = (config: EvalConfig) =>
+    config.rerank && options.rerankQueryLimit !== undefined
+      ? queries.slice(0, options.rerankQueryLimit)
+      : queries;
   const unavailable: Record<string, string> = {};
   let answers: (AnswerMetrics & { subset: string; generator: string }) | undefined;
   const startService = () =>
@@ -157,10 +165,7 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
     }
     const client = new SiftHttpClient(service.url, collection);
     for (const config of options.configs) {
-      const subset =
-        config.rerank && options.rerankQueryLimit !== undefined
-          ? queries.slice(0, options.rerankQueryLimit)
-          : queries;
+      const subset = queriesFor(config);
       try {
         runs.set(config.name, await runConfig(client, config, subset, options, qrels, progress));
       } catch (error) {
@@ -191,12 +196,40 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
         failures.answers = `${message(error)}\n${service.stderrTail().slice(-2000)}`;
       }
     }
-    if (!options.keepCollection) await deleteCollection(service.url, collection);
+    // With the in-process step the collection is deleted there, after it has been searched.
+    if (!options.keepCollection && options.inProcess !== true)
+      await deleteCollection(service.url, collection);
   } finally {
     await service.stop();
   }
 
-  // 3. Peers, after the service has stopped, so nothing else competes for the cores.
+  // 3. The same configurations in process: the Engine on the same data dir, nothing else running.
+  let inProcessRuns = new Map<string, InProcessRun>();
+  let vectorCorpus: VectorCorpus | undefined;
+  if (options.inProcess === true) {
+    try {
+      ({ runs: inProcessRuns, corpus: vectorCorpus } = await measureInProcess(
+        {
+          dataDir,
+          collection,
+          env: options.serviceEnv,
+          k: options.k,
+          warmup: options.warmup,
+          deleteCollection: !options.keepCollection,
+          exportVectors: options.peers.includes("lancedb") ? queries : undefined,
+        },
+        options.configs
+          .filter((config) => runs.has(config.name))
+          .map((config) => ({ config, queries: queriesFor(config) })),
+        progress,
+      ));
+    } catch (error) {
+      failures["in process"] = message(error);
+      progress.note(`eval: the in-process step FAILED: ${message(error)}`);
+    }
+  }
+
+  // 4. Peers, after the service has stopped, so nothing else competes for the cores.
   const peerRuns: PeerRun[] = [];
   if (options.peers.length > 0) {
     const documents: BeirDocument[] = [];
@@ -204,6 +237,20 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
     for (const peer of options.peers) {
       const step = progress.step(`peer ${peer}`, queries.length);
       try {
+        if (peer === "lancedb") {
+          if (vectorCorpus === undefined)
+            throw new Error("needs the in-process step and an embedding model (Sift's vectors)");
+          const lance = await runLanceDbPeers(vectorCorpus, queries, options.k, (mode, done) =>
+            step.update(done, mode),
+          );
+          peerRuns.push(...lance);
+          step.done(
+            lance
+              .map((r) => `${r.name} nDCG@10 ${meanFor(r.ranked, queries, qrels)["ndcg@10"].toFixed(4)}`)
+              .join(", "),
+          );
+          continue;
+        }
         if (peer === "minisearch") {
           peerRuns.push(runMiniSearchPeer(documents, queries, options.k, (done) => step.update(done)));
         } else {
@@ -219,13 +266,14 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
     }
   }
 
-  // 4. Metrics, the pytrec_eval cross-check and the report.
+  // 5. Metrics, the pytrec_eval cross-check and the report.
   const perQueryRuns: Record<string, Record<string, number[]>> = {};
   const configs: Record<string, ConfigResult> = {};
   for (const config of options.configs) {
     const run = runs.get(config.name);
     if (run === undefined) continue;
     const evaluated = queries.filter((q) => run.ranked.has(q.id));
+    const inProcess = inProcessRuns.get(config.name);
     configs[config.name] = {
       ...meanFor(run.ranked, evaluated, qrels),
       latency_ms: latencySummary(run.latenciesMs),
@@ -237,6 +285,9 @@ export async function runEvaluation(options: HarnessOptions, progress: Progress)
       ...(evaluated.length < queries.length
         ? { subset: `the first ${evaluated.length} of the ${queries.length} queries (file order)` }
         : {}),
+      ...(inProcess === undefined
+        ? {}
+        : { inProcess: inProcessResult(inProcess, run.ranked, latencySummary) }),
     };
     perQueryRuns[config.name] = perQuery(run.ranked, evaluated, qrels);
   }
@@ -399,22 +450,4 @@ function describeError(body: string): string {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-async function waitUntilReady(service: ServiceProcess, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${service.url}/readyz`);
-      if (response.ok) return;
-      last = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      last = message(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(
-    `the service did not become ready in ${timeoutMs / 1000} s: ${last}\n${service.stderrTail()}`,
-  );
 }

@@ -90,6 +90,25 @@ describe.skipIf(!haveChromium)("report.html in headless Chromium", () => {
         page.locator("table#per-query tbody tr").first().locator("td.text").textContent(),
       ).resolves.toBe('question <0> about "things" & more');
       await expect(page.locator("table#answers").count()).resolves.toBe(1);
+      // In-process figures: one row per configuration that has them (bm25 and hybrid in the fixture).
+      const inProcessRows = page.locator("table#in-process tbody tr");
+      await expect(
+        inProcessRows.evaluateAll((els) => els.map((e) => e.getAttribute("data-run"))),
+      ).resolves.toEqual(["bm25", "hybrid"]);
+      await expect(
+        inProcessRows
+          .nth(1)
+          .locator("td")
+          .evaluateAll((els) => els.map((e) => e.textContent)),
+      ).resolves.toEqual([
+        "hybrid",
+        "4.00",
+        "8.00",
+        "12.00",
+        "250.0",
+        "35.0",
+        `${report.queries - 1} / ${report.queries}`,
+      ]);
       expect(external).toEqual([]);
       expect(errors).toEqual([]);
       await page.screenshot({ path: path.join(dir, "report.png"), fullPage: true });

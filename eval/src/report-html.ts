@@ -86,6 +86,7 @@ ${report.machine.cpus} × ${escapeHtml(report.machine.cpuModel)}, Node ${escapeH
 Configurations are measured through the HTTP API; peers (orange) in their own process.</p>
 <table id="summary"><thead><tr><th>run</th>${metricNames.map((m) => `<th>${m}</th>`).join("")}<th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>q/s</th><th>queries</th></tr></thead>
 <tbody>${summaryRows}</tbody></table>
+${inProcessTable(report)}
 ${Object.entries(report.unavailable ?? {})
   .map(
     ([name, reason]) =>
@@ -107,6 +108,20 @@ ${rows}
 </tbody></table>
 </body></html>
 `;
+}
+
+/** `table#in-process`: one row per configuration measured in process, beside its HTTP p50. */
+function inProcessTable(report: EvalReport): string {
+  const rows = Object.entries(report.configs)
+    .filter(([, r]) => r.inProcess !== undefined)
+    .map(([name, r]) => {
+      const p = r.inProcess!;
+      return `<tr data-run="${escapeHtml(name)}"><td>${escapeHtml(name)}</td><td>${p.latency_ms.p50.toFixed(2)}</td><td>${p.latency_ms.p95.toFixed(2)}</td><td>${p.latency_ms.p99.toFixed(2)}</td><td>${p.qps.toFixed(1)}</td><td>${r.latency_ms.p50.toFixed(1)}</td><td>${p.identicalRankings} / ${p.queries}</td></tr>`;
+    });
+  if (rows.length === 0) return "";
+  return `<h2>In process</h2><p>The Engine's searcher called directly on the same collection (no HTTP, no JSON), after the service stopped.</p>
+<table id="in-process"><thead><tr><th>run</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>q/s</th><th>HTTP p50 ms</th><th>rankings identical to HTTP</th></tr></thead>
+<tbody>${rows.join("\n")}</tbody></table>`;
 }
 
 const labelWidth = 170;

@@ -55,9 +55,27 @@ export function fixtureReport(): EvalReport {
     split: "test",
     queries: queryIds.length,
     configs: {
-      bm25: config("bm25", "bm25", 20),
+      bm25: {
+        ...config("bm25", "bm25", 20),
+        inProcess: {
+          latency_ms: latency(2),
+          qps: 500,
+          queries: queryIds.length,
+          identicalRankings: queryIds.length,
+          degradedQueries: 0,
+        },
+      },
       dense: config("dense", "dense", 30),
-      hybrid: config("hybrid", "hybrid", 35),
+      hybrid: {
+        ...config("hybrid", "hybrid", 35),
+        inProcess: {
+          latency_ms: latency(4),
+          qps: 250,
+          queries: queryIds.length,
+          identicalRankings: queryIds.length - 1,
+          degradedQueries: 0,
+        },
+      },
       "hybrid+rerank": config("hybrid+rerank", "hybrid", 300),
       "hybrid:minmax": config("hybrid:minmax", "hybrid", 34),
     },

@@ -9,7 +9,21 @@ export interface LatencySummary {
   p99: number;
 }
 
-/** One configuration of Sift, measured through the HTTP API. */
+/**
+ * The same configuration measured in process after the HTTP run: the Engine's searcher called directly on
+ * the same data dir and collection (no HTTP, no JSON), same queries and warm-up.
+ */
+export interface InProcessResult {
+  latency_ms: LatencySummary;
+  /** Queries per second, one caller, sequential searches. */
+  qps: number;
+  queries: number;
+  /** Queries whose document ranking is the HTTP run's, exactly (the same engine: all of them, normally). */
+  identicalRankings: number;
+  degradedQueries: number;
+}
+
+/** One configuration of Sift, measured through the HTTP API (and, in `inProcess`, without it). */
 export interface ConfigResult extends QueryMetrics {
   latency_ms: LatencySummary;
   /** Queries per second, one client, sequential requests (queries / wall time). */
@@ -22,6 +36,8 @@ export interface ConfigResult extends QueryMetrics {
   degradedQueries: number;
   /** Set when the configuration ran on a subset of the queries: which one. */
   subset?: string;
+  /** Absent when the in-process step was skipped or failed. */
+  inProcess?: InProcessResult;
 }
 
 /** An independent implementation run on the same corpus and queries. */
@@ -130,6 +146,7 @@ export function serializeReport(report: EvalReport): string {
 
 const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : "–");
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : "–");
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "–");
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 /** The report as Markdown for the CI log. */
@@ -182,6 +199,7 @@ export function renderMarkdown(report: EvalReport): string {
     lines.push(`- **${name}: not measured, the service refused it** (${reason}).`);
   }
   for (const [name, p] of Object.entries(report.peers)) lines.push(`- peer ${name}: ${p.description}.`);
+  lines.push(...inProcessMarkdown(report));
   lines.push("", `## Per query, nDCG@10 against \`${report.baseline}\``, "");
   lines.push("| run | wins | losses | ties |", "|---|---|---|---|");
   for (const w of winsAndLosses(report)) lines.push(`| ${w.run} | ${w.wins} | ${w.losses} | ${w.ties} |`);
@@ -211,4 +229,28 @@ export function renderMarkdown(report: EvalReport): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The in-process table: each configuration's latency without HTTP, beside its HTTP p50. */
+function inProcessMarkdown(report: EvalReport): string[] {
+  const measured = Object.entries(report.configs).filter(([, r]) => r.inProcess !== undefined);
+  if (measured.length === 0) return [];
+  const lines = [
+    "",
+    "## In process (the Engine's searcher called directly: no HTTP, no JSON)",
+    "",
+    "| run | p50 ms | p95 ms | p99 ms | q/s | HTTP p50 ms | HTTP p50 / in-process p50 | rankings identical to HTTP |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const [name, r] of measured) {
+    const p = r.inProcess!;
+    lines.push(
+      `| ${name} | ${f2(p.latency_ms.p50)} | ${f2(p.latency_ms.p95)} | ${f2(p.latency_ms.p99)} | ${f1(p.qps)} | ${f1(r.latency_ms.p50)} | ${f1(r.latency_ms.p50 / p.latency_ms.p50)}× | ${p.identicalRankings} / ${p.queries} |`,
+    );
+  }
+  for (const [name, r] of measured) {
+    if (r.inProcess!.degradedQueries > 0)
+      lines.push("", `- ${name} in process: **${r.inProcess!.degradedQueries} responses were degraded**.`);
+  }
+  return lines;
 }

@@ -55,3 +55,22 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
     },
   };
 }
+
+/** Resolves once the service answers `GET /readyz` with 200 (its indexes are loaded). */
+export async function waitUntilReady(service: ServiceProcess, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${service.url}/readyz`);
+      if (response.ok) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(
+    `the service did not become ready in ${timeoutMs / 1000} s: ${last}\n${service.stderrTail()}`,
+  );
+}

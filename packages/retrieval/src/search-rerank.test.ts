@@ -141,7 +141,9 @@ describe("Searcher rerank stage", () => {
       .sort((a, b) => zincScore(b) - zincScore(a));
     expect(ids(res.hits)).toEqual([...top3, ...ids(plain.hits).slice(3)]);
     expect(res.hits.slice(3)).toEqual(plain.hits.slice(3));
-    expect(res.hits.slice(3).every((h) => h.rerank === undefined && h.scoreKind === "fused:rrf")).toBe(true);
+    expect(res.hits.slice(3).every((h) => h.rerank === undefined && h.scoreKind === "fused:zscore")).toBe(
+      true,
+    );
     expect(res.rerank).toMatchObject({ candidates: 3, reranked: 3 });
   });
 

@@ -78,9 +78,9 @@ describe("Searcher modes, fusion and degradation", () => {
     const s = searcher({ dense: { embedder, index: exactIndex(vectors) } });
     const res = await s.search({ ...request, collectionId, mode: "hybrid" });
     expect(res.degraded).toEqual([]);
-    expect(res.fusion).toMatchObject({ method: "rrf", rrfK: 60 });
+    expect(res.fusion).toMatchObject({ method: "zscore", rrfK: 60 });
     expect(res.hits[0]!.documentId).toBe("a");
-    expect(res.hits[0]!.scoreKind).toBe("fused:rrf");
+    expect(res.hits[0]!.scoreKind).toBe("fused:zscore");
     const legs = res.hits[0]!.legs;
     expect(legs.bm25?.rank).toBe(1);
     expect(legs.dense?.rank).toBe(1);

@@ -29,13 +29,27 @@ describe("the API with an embedding model", () => {
     expect(res.status).toBe(200);
     expect(res.body.mode).toBe("hybrid");
     expect(res.body.degraded).toEqual([]);
-    expect(res.body.fusion.method).toBe("rrf");
+    expect(res.body.fusion.method).toBe("zscore");
     const [top] = res.body.hits;
     expect(top.documentId).toBe("tides");
-    expect(top.scoreKind).toBe("fused:rrf");
+    expect(top.scoreKind).toBe("fused:zscore");
     expect(top.legs.bm25.rank).toBe(1);
     expect(top.legs.dense.rank).toBe(1);
-    expect(top.legs.dense.contribution).toBeCloseTo(1 / 61, 10);
+    // z-score: each leg adds half its z-score; the top of both legs lies above both means.
+    expect(top.legs.dense.normalized).toBeGreaterThan(0);
+    expect(top.legs.dense.contribution).toBeCloseTo(top.legs.dense.normalized / 2, 12);
+    expect(top.score).toBeCloseTo(top.legs.bm25.contribution + top.legs.dense.contribution, 12);
+  });
+
+  it("answers from RRF-fused passages (a threshold that holds at any collection size) while search defaults to z-score", async () => {
+    const res = await t.call("POST", "/v1/collections/notes/answer", { question: "what raises the tides?" });
+    expect(res.status).toBe(200);
+    expect(res.body.mode).toBe("hybrid");
+    expect(res.body.passages.length).toBeGreaterThan(0);
+    expect(res.body.passages.every((p: { scoreKind: string }) => p.scoreKind === "fused:rrf")).toBe(true);
+    expect(res.body.passages[0].documentId).toBe("tides");
+    // Ranked first by both legs: 1/61 + 1/61.
+    expect(res.body.passages[0].score).toBeCloseTo(2 / 61, 12);
   });
 
   it("embeds documents written through the API, and forgets deleted ones", async () => {

@@ -73,12 +73,27 @@ export const searchRequestSchema = z.strictObject({
   mode: mode.optional(),
   fusion: z
     .strictObject({
-      method: z.enum(["rrf", "minmax", "zscore", "dbsf"]).optional(),
-      rrfK: z.number().min(0).max(10_000).optional(),
-      weights: z.strictObject({ bm25: weight.optional(), dense: weight.optional() }).optional(),
-      candidates: z.number().int().min(1).max(1000).optional(),
+      method: z
+        .enum(["rrf", "minmax", "zscore", "dbsf"])
+        .optional()
+        .describe("default zscore (z-scores of each leg, averaged by weight)"),
+      rrfK: z.number().min(0).max(10_000).optional().describe("RRF's k (method rrf only); default 60"),
+      weights: z
+        .strictObject({ bm25: weight.optional(), dense: weight.optional() })
+        .optional()
+        .describe("per-leg weights; default 1 each"),
+      candidates: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .optional()
+        .describe("hits each leg contributes; default 100"),
     })
-    .optional(),
+    .optional()
+    .describe(
+      "hybrid only; fields left out keep the service's defaults (z-score, weights 1/1, 100 candidates a leg)",
+    ),
   /** Rerank the top candidates with the service's reranker (default false: a cross-encoder costs time). */
   rerank: z.boolean().default(false),
 });

@@ -15,6 +15,15 @@ import type { RouteTable } from "../route-table";
 import { answerEventSchemas, answerRequestSchema, answerResponseSchema, collectionParams } from "../schemas";
 import { answerView, chunkDomain } from "../views";
 
+
+/**
+ * The answer route retrieves with RRF k 60, not the search default (z-score, ADR 0016): its evidence
+ * threshold must mean the same on a collection of 20 chunks as on one of 6,000. A fused z-score grows with
+ * the number of candidates a leg returns (SciFact's calibrated 3.20 is above every top score of the sample
+ * corpus, 1.10-1.88), while an RRF score depends on ranks only.
+ */
+const answerFusion = { method: "rrf" } as const;
+
 export function answerRoute(
   routes: RouteTable,
   deps: AppDependencies & { answer: AnswerDependencies },
@@ -58,6 +67,7 @@ export function answerRoute(
             offset: 0,
             filter: andFilters(authOf(c).filter, body.filter),
             mode,
+            fusion: answerFusion,
             rerank,
             signal: deadline,
           }),
