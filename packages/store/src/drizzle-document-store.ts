@@ -26,6 +26,7 @@ import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, lte, max, type SQ
 import type { PgColumn, PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { toStoreError } from "./database-errors";
 import { DrizzleAccessStore } from "./drizzle-access-store";
+import { DrizzleFeedStore } from "./drizzle-feed-store";
 import { chunks, collections, documents, embeddingCache, indexGenerations, ingestionJobs } from "./schema";
 
 /** Either driver's database, or a transaction on it: the query code below is written once for both. */
@@ -105,12 +106,15 @@ export class DrizzleDocumentStore implements SiftStore {
   readonly #binding: DriverBinding;
   readonly #db: Database;
   readonly #access: AccessStore;
+  /** The feed's tables on the same connection (see `feedStoreOf`). */
+  readonly feed: DrizzleFeedStore;
   #closed = false;
 
   constructor(binding: DriverBinding) {
     this.#binding = binding;
     this.#db = binding.db;
     this.#access = new DrizzleAccessStore(this.#db, (operation, work) => this.#run(operation, work));
+    this.feed = new DrizzleFeedStore(this.#db, (operation, work) => this.#run(operation, work));
   }
 
   /** Runs `work`, mapping driver errors to the core hierarchy. */
