@@ -1,3 +1,4 @@
+export { CatalogFeed, type CatalogFeedOptions, type DocumentsChanged } from "./catalog-feed";
 export { type DenseStatus, Engine, type EngineIngestOptions, type EngineOptions } from "./engine";
 export {
   createGenerator,

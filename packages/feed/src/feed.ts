@@ -79,6 +79,8 @@ export interface FeedPage {
   /** The instant the page was ranked at (recency is computed from it); pages of one cursor share it. */
   asOf: number;
   items: FeedItem[];
+  /** Items ranked before this page: `items[i]` is at position `offset + i + 1` (as the served feed logs it). */
+  offset: number;
   /** Pass back as `cursor` for the next page; `null` on the last one. */
   nextCursor: string | null;
   /** With `withRanking`: every item in rank order (for evaluation and display; only `items` is logged). */
@@ -102,6 +104,10 @@ export interface FeedOptions {
   match?: MatchOptions;
   /** A user keeps at most this many candidates (the lowest stated relevance goes first). Default 1000. */
   maxCandidatesPerUser?: number;
+  /** The stored model name a tenant is served with once one is trained. Default `default`. */
+  servedModel?: string;
+  /** How long the latest stored model version is trusted before the store is asked again. Default 5000. */
+  modelRefreshMs?: number;
   clock?: () => number;
   logger?: Logger;
 }
@@ -130,6 +136,8 @@ export class Feed {
   readonly #logger: Logger;
   readonly #tenants = new Map<string, Promise<TenantState>>();
   readonly #rankers = new Map<string, Ranker>();
+  /** The latest stored model per tenant, as last looked up (see `#rankerFor`). */
+  readonly #stored = new Map<string, { ranker: Ranker; checkedAt: number }>();
   readonly #listeners = new Map<string, Set<Listener>>();
   #defaultRanker: Ranker;
 
@@ -379,6 +387,7 @@ export class Feed {
       ranker: ranker.id,
       asOf,
       items: page,
+      offset,
       nextCursor: next < items.length ? encodeCursor(asOf, next) : null,
       ...(options.withRanking === true ? { ranking: items } : {}),
     };
@@ -523,8 +532,29 @@ export class Feed {
     return model;
   }
 
+  /**
+   * A tenant's ranker: a model activated in this process, else the latest stored version of the served
+   * model name (so a model trained by another process, `sift feed train`, is picked up within
+   * `modelRefreshMs`), else the default ranker.
+   */
   async #rankerFor(tenant: string): Promise<Ranker> {
-    return this.#rankers.get(tenant) ?? this.#defaultRanker;
+    const pinned = this.#rankers.get(tenant);
+    if (pinned !== undefined) return pinned;
+    const now = performance.now();
+    const cached = this.#stored.get(tenant);
+    if (cached !== undefined && now - cached.checkedAt < (this.#options.modelRefreshMs ?? 5000)) {
+      return cached.ranker;
+    }
+    const name = this.#options.servedModel ?? "default";
+    const stored = await this.#store.getModel(tenant, name);
+    const ranker =
+      stored === undefined
+        ? this.#defaultRanker
+        : cached !== undefined && cached.ranker.id === `model:${name}@${stored.version}`
+          ? cached.ranker
+          : loadModel(stored.model, `model:${name}@${stored.version}`);
+    this.#stored.set(tenant, { ranker, checkedAt: now });
+    return ranker;
   }
 
   // ---- per-tenant indexes ----

@@ -500,6 +500,22 @@ export class DrizzleDocumentStore implements SiftStore {
     });
   }
 
+  getDocumentChunks(collectionId: number, externalIds: readonly string[]): Promise<ChunkRecord[]> {
+    return this.#run("getDocumentChunks", async () => {
+      const records: ChunkRecord[] = [];
+      for (const group of batches([...new Set(externalIds)], idBatch)) {
+        const rows = await this.#db
+          .select(chunkRecordColumns)
+          .from(chunks)
+          .innerJoin(documents, eq(documents.id, chunks.documentId))
+          .where(and(eq(documents.collectionId, collectionId), inArray(documents.externalId, group)))
+          .orderBy(asc(documents.externalId), asc(chunks.ordinal));
+        records.push(...rows);
+      }
+      return records;
+    });
+  }
+
   async scanChunks(
     collectionId: number,
     options: { afterId: number; limit: number },

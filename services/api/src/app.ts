@@ -8,6 +8,7 @@ import { RouteTable } from "./route-table";
 import { answerRoute } from "./routes/answer-route";
 import { collectionsRoutes } from "./routes/collections-routes";
 import { documentsRoutes } from "./routes/documents-routes";
+import { feedRoutes } from "./routes/feed-routes";
 import { healthRoutes } from "./routes/health-routes";
 import { jobsRoutes } from "./routes/jobs-routes";
 import { keysRoutes } from "./routes/keys-routes";
@@ -44,6 +45,7 @@ export function createApp(deps: AppDependencies) {
   searchRoute(routes, deps);
   if (deps.answer !== undefined) answerRoute(routes, { ...deps, answer: deps.answer });
   keysRoutes(routes, deps);
+  if (deps.feed !== undefined) feedRoutes(routes, { ...deps, feed: deps.feed });
 
   let document: ReturnType<typeof openApiDocument> | undefined;
   routes.define(

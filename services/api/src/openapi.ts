@@ -1,5 +1,6 @@
 import { filterSchema } from "@sift/core";
 import { z } from "zod";
+import * as feedSchemas from "./feed-schemas";
 import type { RouteSpec } from "./route-table";
 import * as schemas from "./schemas";
 
@@ -40,6 +41,15 @@ const named: Array<[string, z.ZodType]> = [
   ["KeyList", schemas.keysListSchema],
   ["AuditEvent", schemas.auditEventSchema],
   ["AuditPage", schemas.auditPageSchema],
+  ["ProfileRequest", feedSchemas.profileRequestSchema],
+  ["Profile", feedSchemas.profileSchema],
+  ["ProfileBody", feedSchemas.profileBodySchema],
+  ["FeedItem", feedSchemas.feedItemSchema],
+  ["FeedPage", feedSchemas.feedPageSchema],
+  ["FeedEventsRequest", feedSchemas.eventsRequestSchema],
+  ["FeedEventsAccepted", feedSchemas.eventsAcceptedSchema],
+  ["FeedItemExplanation", feedSchemas.explanationBodySchema],
+  ["FeedStreamReadyEvent", feedSchemas.feedStreamEventSchemas.ready],
 ];
 
 const componentRef = (name: string) => `#/components/schemas/${name}`;

@@ -4,9 +4,9 @@ import path from "node:path";
 import { ApiKeys, ConcurrencyGate, IdCodec, KeyUsage, TokenBuckets } from "@sift/access";
 import { createExtractiveGenerator } from "@sift/answer";
 import { type Embedder, type Filter, type Logger, type Role, silentLogger } from "@sift/core";
-import { Engine } from "@sift/engine";
+import { CatalogFeed, type CatalogFeedOptions, Engine } from "@sift/engine";
 import type { RerankOptions } from "@sift/retrieval";
-import { openStore } from "@sift/store";
+import { feedStoreOf, openStore } from "@sift/store";
 import { createApp } from "./app";
 import type { AnswerDependencies } from "./context";
 
@@ -15,6 +15,7 @@ export interface TestAppOptions {
   maxQueryBodyBytes?: number;
   requestTimeoutMs?: number;
   maxCollectionsPerTenant?: number;
+  feedStreamMs?: number;
   embedder?: Embedder;
   rerank?: RerankOptions;
   /** Default `off` (tenant from `x-sift-tenant`), as most route tests are about the routes, not keys. */
@@ -24,6 +25,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** Overrides of the answer settings; default: the extractive generator, every question answered. */
   answer?: Partial<AnswerDependencies>;
+  /** Feed settings (a clock, ranking options); the feed always runs, on the store's own tables. */
+  feed?: Partial<Omit<CatalogFeedOptions, "store" | "feedStore" | "engine">>;
 }
 
 /**
@@ -37,9 +40,11 @@ export async function createTestApp(options: TestAppOptions = {}) {
   const engine = new Engine({ store, dataDir, embedder: options.embedder, rerank: options.rerank });
   const keys = new ApiKeys({ store, cacheMs: 0 });
   const usage = new KeyUsage({ store });
+  const feed = new CatalogFeed({ store, feedStore: feedStoreOf(store), engine, ...options.feed });
   const app = createApp({
     store,
     engine,
+    feed,
     answer: {
       generator: createExtractiveGenerator(),
       fallback: createExtractiveGenerator(),
@@ -63,6 +68,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
       maxQueryBodyBytes: options.maxQueryBodyBytes ?? 64 * 1024,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       maxCollectionsPerTenant: options.maxCollectionsPerTenant ?? 100,
+      // Short, so that a generated request (fuzz.test.ts) to a live stream ends.
+      feedStreamMs: options.feedStreamMs ?? 3_000,
     },
     logger: options.logger ?? silentLogger,
     indexRefreshMs: 0,
@@ -92,6 +99,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     app,
     store,
     engine,
+    feed,
     keys,
     usage,
     call,
