@@ -12,6 +12,7 @@ import {
   sourceFormats,
 } from "@sift/ingest";
 import { ConfigError, describeStore, type IndexerConfig, parseConfig } from "./config";
+import { runFeed } from "./feed-command";
 import { runKeys } from "./keys-command";
 import {
   createProgressReporter,
@@ -57,6 +58,7 @@ Commands:
   collections                List collections with their document counts
   reindex                    Merge a collection's BM25 generations; --dense embeds it for the model
   keys                       Create, list and revoke API keys
+  feed                       Show an analyst's feed; train the feed's learned ranker
 
 Run 'sift <command> --help' for a command's options.
 
@@ -235,6 +237,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return first === undefined ? exitCodes.usage : exitCodes.ok;
   }
   if (first === "keys") return runKeys(rest, { write, fail, env: io.env, cwd: io.cwd });
+  if (first === "feed") return runFeed(rest, { write, fail, env: io.env, cwd: io.cwd });
   if (!commands.includes(first as Command)) {
     fail(`sift: unknown command '${first}'\n\n${help.main}`);
     return exitCodes.usage;
