@@ -130,12 +130,14 @@ export class CatalogFeed {
       this.#corpora.set(key, new SnapshotFeedCorpus(snapshot));
   }
 
-  /** The stored documents as feed arrivals, in the order asked (missing ones skipped). */
+  /**
+   * The stored documents as feed arrivals, in the order asked, from one chunk query (a chunk carries its
+   * document's title and metadata). Missing documents, and documents without text (no chunks), are skipped.
+   */
   async #load(collection: Collection, externalIds: readonly string[]): Promise<FeedDocument[]> {
     if (externalIds.length === 0) return [];
-    const { store } = this.#options;
     const byDocument = new Map<string, ChunkRecord[]>();
-    for (const chunk of await store.getDocumentChunks(collection.id, externalIds)) {
+    for (const chunk of await this.#options.store.getDocumentChunks(collection.id, externalIds)) {
       const list = byDocument.get(chunk.externalId) ?? [];
       list.push(chunk);
       byDocument.set(chunk.externalId, list);
@@ -144,20 +146,19 @@ export class CatalogFeed {
     const now = Date.now();
     const out: FeedDocument[] = [];
     for (const id of new Set(externalIds)) {
-      const document = await store.getDocument(collection.id, id);
-      const chunks = byDocument.get(id) ?? [];
-      if (document === undefined) continue;
+      const chunks = byDocument.get(id);
+      if (chunks === undefined) continue;
       out.push(
         prepareFeedDocument(
           {
             tenant: collection.tenant,
             collection: collection.name,
             documentId: id,
-            title: document.title,
-            text: document.content,
+            title: chunks[0]!.title,
+            text: textOfChunks(chunks),
             chunks,
             chunkVectors: vectors === undefined ? [] : chunks.map((chunk) => vectors.get(chunk.id)!),
-            metadata: document.metadata,
+            metadata: chunks[0]!.metadata,
             arrivedAt: now,
           },
           this.#options.engine.analyzer,
@@ -204,6 +205,22 @@ export class CatalogFeed {
     });
     return this.#load(collection, [...new Set(response.hits.map((hit) => hit.documentId))]);
   }
+}
+
+/**
+ * A document's text from its chunks in order (overlaps taken once, a gap between chunks as one space): what
+ * the near-duplicate shingles are made of, without reading the document row.
+ */
+export function textOfChunks(chunks: readonly ChunkRecord[]): string {
+  let text = "";
+  let end = 0;
+  for (const chunk of [...chunks].sort((a, b) => a.ordinal - b.ordinal)) {
+    if (chunk.charEnd <= end) continue;
+    const fresh = chunk.charStart >= end ? chunk.text : chunk.text.slice(end - chunk.charStart);
+    text += text !== "" && chunk.charStart > end ? ` ${fresh}` : fresh;
+    end = chunk.charEnd;
+  }
+  return text;
 }
 
 function corpusKey(tenant: string, collection: string): string {

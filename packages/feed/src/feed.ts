@@ -179,7 +179,7 @@ export class Feed {
     const profile: Profile = {
       ...base,
       savedQueries,
-      coverage: stated.coverage,
+      coverage: stated.coverage ?? null,
       collections: [...new Set(stated.collections)],
       mutes: { ...stated.mutes, documents: stated.mutes.documents.map(documentKey) },
       learned: syncQueryCentroids(base.learned, savedQueries, now, this.#learning),
@@ -283,6 +283,9 @@ export class Feed {
     arrived: boolean,
   ) {
     const state = await this.#tenant(tenant);
+    // Arrivals are written one document at a time (each is in the feed as soon as it is matched); a
+    // backfill's candidates are written together at the end.
+    const pending: Candidate[] = [];
     let written = 0;
     for (const document of documents) {
       const corpus = this.#options.corpora.corpus(tenant, document.collection);
@@ -293,31 +296,47 @@ export class Feed {
         });
         continue;
       }
-      const key = documentKey(document);
-      const known = state.duplicates.clusterOf(key);
-      const signature = state.duplicates.signature(document.text);
-      const clusterId =
-        !arrived && known !== undefined ? known : state.duplicates.add(key, signature).clusterId;
-      await this.#store.putDocument({
-        tenant,
-        collection: document.collection,
-        documentId: document.documentId,
-        clusterId,
-        title: document.title,
-        source: document.source,
-        publishedAt: document.publishedAt,
-        signature,
-        embedding: document.embedding,
-      });
+      const clusterId = await this.#register(state, tenant, document, arrived);
       const now = this.#clock();
       const matched = profiles
         .map((profile) => matchDocument(profile, document, corpus, clusterId, now, this.#options.match))
         .filter((c): c is Candidate => c !== null);
-      await this.#store.putCandidates(matched);
+      if (arrived) await this.#writeCandidates(state, matched);
+      else pending.push(...matched);
       written += matched.length;
-      for (const candidate of matched) await this.#afterCandidate(state, candidate);
     }
+    await this.#writeCandidates(state, pending);
     return written;
+  }
+
+  /**
+   * The document's cluster, its record stored. A new or changed document is clustered afresh; a document
+   * the feed already holds, met again by a backfill, keeps its cluster and its stored record.
+   */
+  async #register(state: TenantState, tenant: string, document: FeedDocument, arrived: boolean) {
+    const key = documentKey(document);
+    const known = state.duplicates.clusterOf(key);
+    if (!arrived && known !== undefined) return known;
+    const signature = state.duplicates.signature(document.text);
+    const { clusterId } = state.duplicates.add(key, signature);
+    await this.#store.putDocument({
+      tenant,
+      collection: document.collection,
+      documentId: document.documentId,
+      clusterId,
+      title: document.title,
+      source: document.source,
+      publishedAt: document.publishedAt,
+      signature,
+      embedding: document.embedding,
+    });
+    return clusterId;
+  }
+
+  async #writeCandidates(state: TenantState, candidates: readonly Candidate[]): Promise<void> {
+    if (candidates.length === 0) return;
+    await this.#store.putCandidates(candidates);
+    for (const candidate of candidates) await this.#afterCandidate(state, candidate);
   }
 
   async #afterCandidate(state: TenantState, candidate: Candidate): Promise<void> {

@@ -22,7 +22,7 @@ export const itemParams = {
   itemId: z
     .string()
     .min(1)
-    .max(2048)
+    .max(1024)
     .describe("an item id from the feed (`collection/documentId`; URL-encode the `/` as %2F)"),
 };
 
@@ -43,7 +43,7 @@ const features = z
 export const profileSchema = z.object({
   user: z.string(),
   savedQueries: z.array(z.object({ id: z.string(), text: z.string() })),
-  coverage: filterSchema.nullable(),
+  coverage: filterSchema.optional().describe("absent: everything in the followed collections"),
   collections: z.array(z.string()),
   mutes: z.object({
     sources: z.array(z.string()),

@@ -9,7 +9,7 @@ export function profileView(profile: Profile): z.output<typeof profileSchema> {
   return {
     user: profile.user,
     savedQueries: profile.savedQueries.map((q) => ({ id: q.id, text: q.text })),
-    coverage: profile.coverage,
+    ...(profile.coverage === null ? {} : { coverage: profile.coverage }),
     collections: profile.collections,
     mutes: {
       sources: profile.mutes.sources,

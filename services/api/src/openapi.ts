@@ -179,9 +179,16 @@ export function openApiDocument(
         content["application/json"] = { schema: inline(response.schema, "output") };
       if (response.events !== undefined) {
         content["text/event-stream"] = {
+          // One Server-Sent Event as clients parse it; its `data` is the JSON of the event's schema.
           schema: {
-            type: "string",
+            type: "object",
             description: "Server-Sent Events; `x-sift-events` gives each event's data",
+            properties: {
+              event: { type: "string" },
+              data: { type: "string" },
+              id: { type: "string" },
+              retry: { type: "integer" },
+            },
           },
           "x-sift-events": Object.fromEntries(
             Object.entries(response.events).map(([event, schema]) => [event, inline(schema, "output")]),

@@ -56,11 +56,11 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       description:
         "Saved queries, coverage filter, followed collections and mutes. Learned state (interest centroids, " +
         "saved documents) is kept across replacements. A key bound to a user may set its own profile; " +
-        "otherwise a writer key is needed.",
+        "otherwise a writer key is needed. Body limit: SIFT_MAX_BODY_BYTES (mutes may list 10,000 documents).",
       tag: "feed",
       role: "reader",
       params: userParams,
-      body: { schema: profileRequestSchema, required: true, limit: "query", filterAt: "coverage" },
+      body: { schema: profileRequestSchema, required: true, limit: "documents", filterAt: "coverage" },
       responses: { 200: { description: "the profile as stored", schema: profileBodySchema } },
     },
     async (c, { body }) => {
@@ -209,11 +209,12 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       description:
         "Each event names an item of this analyst's feed; an impression also the `requestId` of the read " +
         "and the item's `position` in it. The whole batch is refused (400 naming `events.N.field`) when any " +
-        "event is invalid or names an item that is not in this analyst's feed. Feedback moves the profile.",
+        "event is invalid or names an item that is not in this analyst's feed. Feedback moves the profile. " +
+        "Body limit: SIFT_MAX_BODY_BYTES (a batch holds up to 1,000 events).",
       tag: "feed",
       role: "reader",
       params: userParams,
-      body: { schema: eventsRequestSchema, required: true, limit: "query" },
+      body: { schema: eventsRequestSchema, required: true, limit: "documents" },
       responses: { 200: { description: "how many events were logged", schema: eventsAcceptedSchema } },
     },
     async (c, { body }) => {
