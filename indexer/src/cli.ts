@@ -12,6 +12,7 @@ import {
   sourceFormats,
 } from "@sift/ingest";
 import { ConfigError, describeStore, type IndexerConfig, parseConfig } from "./config";
+import { runFeed } from "./feed-command";
 import { runKeys } from "./keys-command";
 import { runMcp } from "./mcp-command";
 import {
@@ -59,6 +60,7 @@ Commands:
   reindex                    Merge a collection's BM25 generations; --dense embeds it for the model
   keys                       Create, list and revoke API keys
   mcp                        Serve the MCP tools over stdio for an agent (against a running service)
+  feed                       Show an analyst's feed; train the feed's learned ranker
 
 Run 'sift <command> --help' for a command's options.
 
@@ -238,6 +240,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (first === "keys") return runKeys(rest, { write, fail, env: io.env, cwd: io.cwd });
   if (first === "mcp") return runMcp(rest, { write, fail, env: io.env });
+  if (first === "feed") return runFeed(rest, { write, fail, env: io.env, cwd: io.cwd });
   if (!commands.includes(first as Command)) {
     fail(`sift: unknown command '${first}'\n\n${help.main}`);
     return exitCodes.usage;

@@ -108,6 +108,8 @@ export interface DocumentStore {
   getChunks(ids: number[]): Promise<ChunkRecord[]>;
   /** Chunks with the given ids that belong to the collection (others skipped, whoever owns them). */
   getCollectionChunks(collectionId: number, ids: readonly number[]): Promise<ChunkRecord[]>;
+  /** The chunks of the given documents of the collection (by external id), by document then ordinal. */
+  getDocumentChunks(collectionId: number, externalIds: readonly string[]): Promise<ChunkRecord[]>;
   /** Pages through a collection's chunks by ascending id, starting after `afterId`. */
   scanChunks(collectionId: number, options: { afterId: number; limit: number }): Promise<ChunkRecord[]>;
 

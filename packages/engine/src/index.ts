@@ -1,4 +1,5 @@
 export { type DenseSide, documentChanges, type SnapshotChange } from "./collection-refresher";
+export { CatalogFeed, type CatalogFeedOptions, type DocumentsChanged } from "./catalog-feed";
 export { type DenseStatus, Engine, type EngineIngestOptions, type EngineOptions } from "./engine";
 export {
   createGenerator,

@@ -79,6 +79,8 @@ export interface FeedPage {
   /** The instant the page was ranked at (recency is computed from it); pages of one cursor share it. */
   asOf: number;
   items: FeedItem[];
+  /** Items ranked before this page: `items[i]` is at position `offset + i + 1` (as the served feed logs it). */
+  offset: number;
   /** Pass back as `cursor` for the next page; `null` on the last one. */
   nextCursor: string | null;
   /** With `withRanking`: every item in rank order (for evaluation and display; only `items` is logged). */
@@ -102,6 +104,10 @@ export interface FeedOptions {
   match?: MatchOptions;
   /** A user keeps at most this many candidates (the lowest stated relevance goes first). Default 1000. */
   maxCandidatesPerUser?: number;
+  /** The stored model name a tenant is served with once one is trained. Default `default`. */
+  servedModel?: string;
+  /** How long the latest stored model version is trusted before the store is asked again. Default 5000. */
+  modelRefreshMs?: number;
   clock?: () => number;
   logger?: Logger;
 }
@@ -130,6 +136,8 @@ export class Feed {
   readonly #logger: Logger;
   readonly #tenants = new Map<string, Promise<TenantState>>();
   readonly #rankers = new Map<string, Ranker>();
+  /** The latest stored model per tenant, as last looked up (see `#rankerFor`). */
+  readonly #stored = new Map<string, { ranker: Ranker; checkedAt: number }>();
   readonly #listeners = new Map<string, Set<Listener>>();
   #defaultRanker: Ranker;
 
@@ -171,7 +179,7 @@ export class Feed {
     const profile: Profile = {
       ...base,
       savedQueries,
-      coverage: stated.coverage,
+      coverage: stated.coverage ?? null,
       collections: [...new Set(stated.collections)],
       mutes: { ...stated.mutes, documents: stated.mutes.documents.map(documentKey) },
       learned: syncQueryCentroids(base.learned, savedQueries, now, this.#learning),
@@ -275,6 +283,9 @@ export class Feed {
     arrived: boolean,
   ) {
     const state = await this.#tenant(tenant);
+    // Arrivals are written one document at a time (each is in the feed as soon as it is matched); a
+    // backfill's candidates are written together at the end.
+    const pending: Candidate[] = [];
     let written = 0;
     for (const document of documents) {
       const corpus = this.#options.corpora.corpus(tenant, document.collection);
@@ -285,31 +296,47 @@ export class Feed {
         });
         continue;
       }
-      const key = documentKey(document);
-      const known = state.duplicates.clusterOf(key);
-      const signature = state.duplicates.signature(document.text);
-      const clusterId =
-        !arrived && known !== undefined ? known : state.duplicates.add(key, signature).clusterId;
-      await this.#store.putDocument({
-        tenant,
-        collection: document.collection,
-        documentId: document.documentId,
-        clusterId,
-        title: document.title,
-        source: document.source,
-        publishedAt: document.publishedAt,
-        signature,
-        embedding: document.embedding,
-      });
+      const clusterId = await this.#register(state, tenant, document, arrived);
       const now = this.#clock();
       const matched = profiles
         .map((profile) => matchDocument(profile, document, corpus, clusterId, now, this.#options.match))
         .filter((c): c is Candidate => c !== null);
-      await this.#store.putCandidates(matched);
+      if (arrived) await this.#writeCandidates(state, matched);
+      else pending.push(...matched);
       written += matched.length;
-      for (const candidate of matched) await this.#afterCandidate(state, candidate);
     }
+    await this.#writeCandidates(state, pending);
     return written;
+  }
+
+  /**
+   * The document's cluster, its record stored. A new or changed document is clustered afresh; a document
+   * the feed already holds, met again by a backfill, keeps its cluster and its stored record.
+   */
+  async #register(state: TenantState, tenant: string, document: FeedDocument, arrived: boolean) {
+    const key = documentKey(document);
+    const known = state.duplicates.clusterOf(key);
+    if (!arrived && known !== undefined) return known;
+    const signature = state.duplicates.signature(document.text);
+    const { clusterId } = state.duplicates.add(key, signature);
+    await this.#store.putDocument({
+      tenant,
+      collection: document.collection,
+      documentId: document.documentId,
+      clusterId,
+      title: document.title,
+      source: document.source,
+      publishedAt: document.publishedAt,
+      signature,
+      embedding: document.embedding,
+    });
+    return clusterId;
+  }
+
+  async #writeCandidates(state: TenantState, candidates: readonly Candidate[]): Promise<void> {
+    if (candidates.length === 0) return;
+    await this.#store.putCandidates(candidates);
+    for (const candidate of candidates) await this.#afterCandidate(state, candidate);
   }
 
   async #afterCandidate(state: TenantState, candidate: Candidate): Promise<void> {
@@ -379,6 +406,7 @@ export class Feed {
       ranker: ranker.id,
       asOf,
       items: page,
+      offset,
       nextCursor: next < items.length ? encodeCursor(asOf, next) : null,
       ...(options.withRanking === true ? { ranking: items } : {}),
     };
@@ -523,8 +551,29 @@ export class Feed {
     return model;
   }
 
+  /**
+   * A tenant's ranker: a model activated in this process, else the latest stored version of the served
+   * model name (so a model trained by another process, `sift feed train`, is picked up within
+   * `modelRefreshMs`), else the default ranker.
+   */
   async #rankerFor(tenant: string): Promise<Ranker> {
-    return this.#rankers.get(tenant) ?? this.#defaultRanker;
+    const pinned = this.#rankers.get(tenant);
+    if (pinned !== undefined) return pinned;
+    const now = performance.now();
+    const cached = this.#stored.get(tenant);
+    if (cached !== undefined && now - cached.checkedAt < (this.#options.modelRefreshMs ?? 5000)) {
+      return cached.ranker;
+    }
+    const name = this.#options.servedModel ?? "default";
+    const stored = await this.#store.getModel(tenant, name);
+    const ranker =
+      stored === undefined
+        ? this.#defaultRanker
+        : cached !== undefined && cached.ranker.id === `model:${name}@${stored.version}`
+          ? cached.ranker
+          : loadModel(stored.model, `model:${name}@${stored.version}`);
+    this.#stored.set(tenant, { ranker, checkedAt: now });
+    return ranker;
   }
 
   // ---- per-tenant indexes ----

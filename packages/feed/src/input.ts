@@ -30,7 +30,8 @@ export const profileInputSchema = z
       .array(z.strictObject({ id: identifier.optional(), text: z.string().trim().min(1).max(1024) }))
       .max(50)
       .default([]),
-    coverage: filterSchema.nullable().default(null),
+    /** The coverage universe; absent: everything in the followed collections. */
+    coverage: filterSchema.optional(),
     collections: z.array(name).min(1).max(100),
     mutes: z
       .strictObject({

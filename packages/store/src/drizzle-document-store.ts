@@ -26,6 +26,7 @@ import { and, asc, desc, eq, getTableColumns, gt, inArray, lt, lte, max, type SQ
 import type { PgColumn, PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { toStoreError } from "./database-errors";
 import { DrizzleAccessStore } from "./drizzle-access-store";
+import { DrizzleFeedStore } from "./drizzle-feed-store";
 import { chunks, collections, documents, embeddingCache, indexGenerations, ingestionJobs } from "./schema";
 
 /** Either driver's database, or a transaction on it: the query code below is written once for both. */
@@ -105,12 +106,15 @@ export class DrizzleDocumentStore implements SiftStore {
   readonly #binding: DriverBinding;
   readonly #db: Database;
   readonly #access: AccessStore;
+  /** The feed's tables on the same connection (see `feedStoreOf`). */
+  readonly feed: DrizzleFeedStore;
   #closed = false;
 
   constructor(binding: DriverBinding) {
     this.#binding = binding;
     this.#db = binding.db;
     this.#access = new DrizzleAccessStore(this.#db, (operation, work) => this.#run(operation, work));
+    this.feed = new DrizzleFeedStore(this.#db, (operation, work) => this.#run(operation, work));
   }
 
   /** Runs `work`, mapping driver errors to the core hierarchy. */
@@ -490,6 +494,22 @@ export class DrizzleDocumentStore implements SiftStore {
           .from(chunks)
           .innerJoin(documents, eq(documents.id, chunks.documentId))
           .where(and(eq(chunks.collectionId, collectionId), inArray(chunks.id, group)));
+        records.push(...rows);
+      }
+      return records;
+    });
+  }
+
+  getDocumentChunks(collectionId: number, externalIds: readonly string[]): Promise<ChunkRecord[]> {
+    return this.#run("getDocumentChunks", async () => {
+      const records: ChunkRecord[] = [];
+      for (const group of batches([...new Set(externalIds)], idBatch)) {
+        const rows = await this.#db
+          .select(chunkRecordColumns)
+          .from(chunks)
+          .innerJoin(documents, eq(documents.id, chunks.documentId))
+          .where(and(eq(documents.collectionId, collectionId), inArray(documents.externalId, group)))
+          .orderBy(asc(documents.externalId), asc(chunks.ordinal));
         records.push(...rows);
       }
       return records;

@@ -228,3 +228,108 @@ export const serviceSecrets = pgTable("service_secrets", {
   value: bytea("value").notNull(),
   createdAt: instant("created_at").notNull().defaultNow(),
 });
+
+// ---- The personalised feed (issue 11, `@sift/feed`'s `FeedStore`; docs/adr/0017) ----
+// Every row is keyed by tenant first. The records are the feed's own types as JSONB (typed arrays
+// encoded by `drizzle-feed-store.ts`); only what a query filters or orders by is a column.
+
+/** One analyst's profile (stated and learned). `collections` is a column so arrivals find followers by index. */
+export const feedProfiles = pgTable(
+  "feed_profiles",
+  {
+    tenant: text("tenant").notNull(),
+    userId: text("user_id").notNull(),
+    collections: text("collections").array().notNull(),
+    record: jsonb("record").$type<JsonValue>().notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenant, table.userId] }),
+    index("feed_profiles_collections_idx").using("gin", table.collections),
+  ],
+);
+
+/** A matched (profile, document) pair. */
+export const feedCandidates = pgTable(
+  "feed_candidates",
+  {
+    tenant: text("tenant").notNull(),
+    userId: text("user_id").notNull(),
+    collection: text("collection").notNull(),
+    documentId: text("document_id").notNull(),
+    record: jsonb("record").$type<JsonValue>().notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenant, table.userId, table.collection, table.documentId] }),
+    index("feed_candidates_document_idx").on(table.tenant, table.collection, table.documentId),
+  ],
+);
+
+/** What the feed keeps of a matched document (cluster, MinHash signature, embedding). */
+export const feedDocuments = pgTable(
+  "feed_documents",
+  {
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    documentId: text("document_id").notNull(),
+    record: jsonb("record").$type<JsonValue>().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenant, table.collection, table.documentId] })],
+);
+
+/** Feedback, append-only; `seq` keeps the append order of events at the same instant. */
+export const feedEvents = pgTable(
+  "feed_events",
+  {
+    seq: bigint("seq", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    tenant: text("tenant").notNull(),
+    userId: text("user_id").notNull(),
+    /** Milliseconds since the epoch, as the feed's types carry them. */
+    at: bigint("at", { mode: "number" }).notNull(),
+    record: jsonb("record").$type<JsonValue>().notNull(),
+  },
+  (table) => [
+    index("feed_events_tenant_at_idx").on(table.tenant, table.at, table.seq),
+    index("feed_events_user_idx").on(table.tenant, table.userId, table.at),
+  ],
+);
+
+/** Feed reads as served (request id, positions, features), for joining events and training. */
+export const feedServed = pgTable(
+  "feed_served",
+  {
+    tenant: text("tenant").notNull(),
+    requestId: text("request_id").notNull(),
+    userId: text("user_id").notNull(),
+    at: bigint("at", { mode: "number" }).notNull(),
+    record: jsonb("record").$type<JsonValue>().notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.tenant, table.requestId] }),
+    index("feed_served_tenant_at_idx").on(table.tenant, table.at),
+  ],
+);
+
+/** An analyst's state of one item (read, saved, dismissed). */
+export const feedItemStates = pgTable(
+  "feed_item_states",
+  {
+    tenant: text("tenant").notNull(),
+    userId: text("user_id").notNull(),
+    itemId: text("item_id").notNull(),
+    record: jsonb("record").$type<JsonValue>().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenant, table.userId, table.itemId] })],
+);
+
+/** Trained ranking models, versioned from 1 per (tenant, name). */
+export const feedModels = pgTable(
+  "feed_models",
+  {
+    tenant: text("tenant").notNull(),
+    name: text("name").notNull(),
+    version: integer("version").notNull(),
+    createdAt: bigint("created_at", { mode: "number" }).notNull(),
+    model: jsonb("model").$type<JsonValue>().notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenant, table.name, table.version] })],
+);

@@ -408,6 +408,27 @@ export function describeDocumentStoreContract(name: string, open: () => Promise<
         expect(await store.getChunks([])).toEqual([]);
         expect(await store.getChunks([ids[0]!, 987_654_321])).toHaveLength(1);
       });
+
+      it("getDocumentChunks returns the named documents' chunks in order, and only this collection's", async () => {
+        const collectionId = await newCollection();
+        const other = await newCollection();
+        await store.writeDocuments(collectionId, [
+          documentWrite("b", "b".repeat(25), { title: "B" }),
+          documentWrite("a", "a".repeat(15)),
+        ]);
+        await store.writeDocuments(other, [documentWrite("a", "x".repeat(15))]);
+        const found = await store.getDocumentChunks(collectionId, ["b", "a", "missing"]);
+        expect(found.map((c) => [c.externalId, c.ordinal])).toEqual([
+          ["a", 0],
+          ["a", 1],
+          ["b", 0],
+          ["b", 1],
+          ["b", 2],
+        ]);
+        expect(found.every((c) => c.collectionId === collectionId)).toBe(true);
+        expect(found.find((c) => c.externalId === "b")?.title).toBe("B");
+        expect(await store.getDocumentChunks(collectionId, [])).toEqual([]);
+      });
     });
 
     describe("jobs", () => {

@@ -8,6 +8,7 @@ import { RouteTable } from "./route-table";
 import { answerRoute } from "./routes/answer-route";
 import { collectionsRoutes } from "./routes/collections-routes";
 import { documentsRoutes } from "./routes/documents-routes";
+import { feedRoutes } from "./routes/feed-routes";
 import { healthRoutes } from "./routes/health-routes";
 import { jobsRoutes } from "./routes/jobs-routes";
 import { keysRoutes } from "./routes/keys-routes";
@@ -51,6 +52,7 @@ export function createApp(deps: AppDependencies) {
   mcpRoutes(app, routes, deps);
   if (deps.metrics !== undefined) metricsRoutes(routes, { ...deps, metrics: deps.metrics });
   if (deps.pages !== undefined) pagesRoutes(routes, { ...deps, pages: deps.pages });
+  if (deps.feed !== undefined) feedRoutes(routes, { ...deps, feed: deps.feed });
 
   let document: ReturnType<typeof openApiDocument> | undefined;
   routes.define(

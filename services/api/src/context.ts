@@ -2,7 +2,7 @@ import type { ApiKeys, ConcurrencyGate, IdCodec, KeyUsage, TokenBuckets } from "
 import type { EvidencePolicy, Generator } from "@sift/answer";
 import type { Collection, Logger, SiftStore } from "@sift/core";
 import { DeadlineExceededError, NotFoundError, ValidationError } from "@sift/core";
-import type { Engine } from "@sift/engine";
+import type { CatalogFeed, Engine } from "@sift/engine";
 import type { Context } from "hono";
 import type { ServiceMetrics } from "./metrics";
 import type { PagesDependencies } from "./pages";
@@ -46,6 +46,8 @@ export interface LimitDependencies {
   /** Deadline of a search (and of the retrieval of a non-answer request), ms. */
   requestTimeoutMs: number;
   maxCollectionsPerTenant: number;
+  /** How long one feed stream stays open before the server ends it (clients reconnect). Default 300,000. */
+  feedStreamMs?: number | undefined;
 }
 
 /** Everything the routes need, constructed by the entrypoint (or a test) and passed in explicitly. */
@@ -55,6 +57,8 @@ export interface AppDependencies {
   engine: Engine;
   /** The answer route's generator and settings; without them `…/answer` is not served. */
   answer?: AnswerDependencies | undefined;
+  /** The personalised feed over the catalog; without it `/v1/users/…` is not served. */
+  feed?: CatalogFeed | undefined;
   access: AccessDependencies;
   limits: LimitDependencies;
   logger: Logger;

@@ -1,5 +1,6 @@
 import { filterSchema } from "@sift/core";
 import { z } from "zod";
+import * as feedSchemas from "./feed-schemas";
 import type { RouteSpec } from "./route-table";
 import * as schemas from "./schemas";
 
@@ -40,6 +41,15 @@ const named: Array<[string, z.ZodType]> = [
   ["KeyList", schemas.keysListSchema],
   ["AuditEvent", schemas.auditEventSchema],
   ["AuditPage", schemas.auditPageSchema],
+  ["ProfileRequest", feedSchemas.profileRequestSchema],
+  ["Profile", feedSchemas.profileSchema],
+  ["ProfileBody", feedSchemas.profileBodySchema],
+  ["FeedItem", feedSchemas.feedItemSchema],
+  ["FeedPage", feedSchemas.feedPageSchema],
+  ["FeedEventsRequest", feedSchemas.eventsRequestSchema],
+  ["FeedEventsAccepted", feedSchemas.eventsAcceptedSchema],
+  ["FeedItemExplanation", feedSchemas.explanationBodySchema],
+  ["FeedStreamReadyEvent", feedSchemas.feedStreamEventSchemas.ready],
 ];
 
 const componentRef = (name: string) => `#/components/schemas/${name}`;
@@ -170,9 +180,16 @@ export function openApiDocument(
       for (const type of [response.text ?? []].flat()) content[type] = { schema: { type: "string" } };
       if (response.events !== undefined) {
         content["text/event-stream"] = {
+          // One Server-Sent Event as clients parse it; its `data` is the JSON of the event's schema.
           schema: {
-            type: "string",
+            type: "object",
             description: "Server-Sent Events; `x-sift-events` gives each event's data",
+            properties: {
+              event: { type: "string" },
+              data: { type: "string" },
+              id: { type: "string" },
+              retry: { type: "integer" },
+            },
           },
           "x-sift-events": Object.fromEntries(
             Object.entries(response.events).map(([event, schema]) => [event, inline(schema, "output")]),

@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 import { ApiKeys, ConcurrencyGate, IdCodec, KeyUsage, TokenBuckets } from "@sift/access";
 import { createExtractiveGenerator, type EvidencePolicy } from "@sift/answer";
 import type { Logger, SiftStore } from "@sift/core";
-import { createEmbedder, createGenerator, createRerankStage, Engine } from "@sift/engine";
+import { CatalogFeed, createEmbedder, createGenerator, createRerankStage, Engine } from "@sift/engine";
 import { readSource } from "@sift/ingest";
-import { acquireDataDirLock, openStore } from "@sift/store";
+import { acquireDataDirLock, feedStoreOf, openStore } from "@sift/store";
 import { createApp } from "./app";
 import { isLoopback, type ServiceConfig } from "./config";
 import { sweepOrphanIndexFolders } from "./index-folders";
@@ -114,6 +114,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
     const app = createApp({
       store,
       engine: running,
+      feed: new CatalogFeed({ store, feedStore: feedStoreOf(store), engine: running, logger }),
       answer: {
         generator,
         fallback: createExtractiveGenerator(),

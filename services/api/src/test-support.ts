@@ -4,9 +4,9 @@ import path from "node:path";
 import { ApiKeys, ConcurrencyGate, IdCodec, KeyUsage, TokenBuckets } from "@sift/access";
 import { createExtractiveGenerator } from "@sift/answer";
 import { type Embedder, type Filter, type Logger, type Role, silentLogger } from "@sift/core";
-import { Engine } from "@sift/engine";
+import { CatalogFeed, type CatalogFeedOptions, Engine } from "@sift/engine";
 import type { RerankOptions } from "@sift/retrieval";
-import { openStore } from "@sift/store";
+import { feedStoreOf, openStore } from "@sift/store";
 import { createApp } from "./app";
 import type { AnswerDependencies } from "./context";
 import { ServiceMetrics, timedEmbedder } from "./metrics";
@@ -17,6 +17,7 @@ export interface TestAppOptions {
   maxQueryBodyBytes?: number;
   requestTimeoutMs?: number;
   maxCollectionsPerTenant?: number;
+  feedStreamMs?: number;
   embedder?: Embedder;
   rerank?: RerankOptions;
   /** Default `off` (tenant from `x-sift-tenant`), as most route tests are about the routes, not keys. */
@@ -32,6 +33,8 @@ export interface TestAppOptions {
   draining?: () => boolean;
   /** Serve the playground, the reference page and the eval report. */
   pages?: PagesDependencies;
+  /** Feed settings (a clock, ranking options); the feed always runs, on the store's own tables. */
+  feed?: Partial<Omit<CatalogFeedOptions, "store" | "feedStore" | "engine">>;
 }
 
 /**
@@ -51,9 +54,11 @@ export async function createTestApp(options: TestAppOptions = {}) {
   metrics?.bind({ engine, store });
   const keys = new ApiKeys({ store, cacheMs: 0 });
   const usage = new KeyUsage({ store });
+  const feed = new CatalogFeed({ store, feedStore: feedStoreOf(store), engine, ...options.feed });
   const app = createApp({
     store,
     engine,
+    feed,
     answer: {
       generator: createExtractiveGenerator(),
       fallback: createExtractiveGenerator(),
@@ -77,6 +82,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
       maxQueryBodyBytes: options.maxQueryBodyBytes ?? 64 * 1024,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       maxCollectionsPerTenant: options.maxCollectionsPerTenant ?? 100,
+      // Short, so that a generated request (fuzz.test.ts) to a live stream ends.
+      feedStreamMs: options.feedStreamMs ?? 3_000,
     },
     logger: options.logger ?? silentLogger,
     indexesLoaded: () => true,
@@ -108,6 +115,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     app,
     store,
     engine,
+    feed,
     keys,
     usage,
     call,

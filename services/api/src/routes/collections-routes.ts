@@ -1,6 +1,7 @@
 import { recordAudit } from "../audit";
 import { authOf } from "../auth";
 import { type AppDependencies, collectionNameOf, resolveCollection } from "../context";
+import { reportCollectionDropped } from "../feed-hook";
 import type { RouteTable } from "../route-table";
 import {
   collectionCreatedSchema,
@@ -97,8 +98,10 @@ export function collectionsRoutes(routes: RouteTable, deps: AppDependencies): vo
     },
     async (c) => {
       const collection = await resolveCollection(c, deps.store);
+      const externalIds = deps.feed === undefined ? [] : await deps.store.listExternalIds(collection.id);
       await deps.store.deleteCollection(collection.id);
       await deps.engine.drop(collection.id);
+      await reportCollectionDropped(deps, collection, externalIds);
       await recordAudit(c, deps, { action: "collection.delete", collection: collection.name });
       return c.body(null, 204);
     },
