@@ -12,9 +12,18 @@ import { assembleCommand } from "@sift/models";
 import { z } from "zod";
 import { defaultManifestPath, defaultModelStore } from "./models";
 
+/**
+ * What model generators write: `structured` (JSON claims, each with its source numbers: a grammar for the
+ * local model, `response_format`/`guided_json` for a server, free text when the server refuses) or `text`.
+ */
+export type GeneratorOutputMode = "structured" | "text";
+
 /** Which generator writes answers; parsed from the environment by the wiring. */
 export type GeneratorSettings =
   | { kind: "extractive" }
+  | (ModelGeneratorSettings & { output?: GeneratorOutputMode | undefined });
+
+type ModelGeneratorSettings =
   | {
       /** `auto`: the local model when the store holds it, else extractive (with a warning). */
       kind: "local" | "auto";
@@ -31,6 +40,8 @@ export type GeneratorSettings =
       url: string;
       remoteModel: string;
       apiKey?: string | undefined;
+      /** How the schema is sent in structured mode; default `response_format`. */
+      structuredApi?: "response_format" | "guided_json" | undefined;
     };
 
 const manifestSchema = z.object({
@@ -80,10 +91,13 @@ async function manifestGguf(settings: {
  */
 export async function createGenerator(settings: GeneratorSettings, logger: Logger): Promise<Generator> {
   if (settings.kind === "extractive") return createExtractiveGenerator();
+  const output = settings.output === "structured" ? "claims" : "text";
   if (settings.kind === "openai") {
     return createOpenAICompatibleGenerator({
       baseUrl: settings.url,
       model: settings.remoteModel,
+      output,
+      ...(settings.structuredApi === undefined ? {} : { structuredApi: settings.structuredApi }),
       ...(settings.apiKey === undefined ? {} : { apiKey: settings.apiKey }),
     });
   }
@@ -106,10 +120,11 @@ export async function createGenerator(settings: GeneratorSettings, logger: Logge
   }
   const generator = createLlamaCppGenerator({
     modelPath: file,
+    output,
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
   });
   const info = await generator.load();
-  logger.info("local generator loaded", { file, ...info });
+  logger.info("local generator loaded", { file, output, ...info });
   return generator;
 }
 
@@ -124,6 +139,8 @@ export const generatorEnvSchema = z.object({
   SIFT_GENERATOR_THREADS: optional(z.coerce.number().int().min(1).max(256)),
   SIFT_GENERATOR_URL: optional(z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL")),
   SIFT_GENERATOR_API_KEY: optional(z.string()),
+  SIFT_GENERATOR_OUTPUT: optional(z.enum(["structured", "text"])),
+  SIFT_GENERATOR_STRUCTURED_API: optional(z.enum(["response_format", "guided_json"])),
 });
 
 export function generatorSettingsFromEnv(
@@ -146,6 +163,8 @@ export function generatorSettingsFromEnv(
       url: env.SIFT_GENERATOR_URL,
       remoteModel: env.SIFT_GENERATOR_MODEL,
       apiKey: env.SIFT_GENERATOR_API_KEY,
+      output: env.SIFT_GENERATOR_OUTPUT,
+      structuredApi: env.SIFT_GENERATOR_STRUCTURED_API,
     };
   }
   return {
@@ -158,5 +177,6 @@ export function generatorSettingsFromEnv(
     modelStore: path.resolve(cwd, env.SIFT_MODEL_STORE ?? defaultModelStore),
     manifestPath: path.resolve(cwd, env.SIFT_MODEL_MANIFEST ?? defaultManifestPath),
     threads: env.SIFT_GENERATOR_THREADS,
+    output: env.SIFT_GENERATOR_OUTPUT,
   };
 }
