@@ -38,7 +38,12 @@ export interface LlamaCppGeneratorOptions {
    * `chat` when the GGUF carries `tokenizer.chat_template`, else `completion`.
    */
   mode?: "auto" | "chat" | "completion";
-  /** Default false: CPU only. */
+  /**
+   * Default false: CPU only. `cuda` or `auto`: node-llama-cpp's prebuilt CUDA build
+   * (`@node-llama-cpp/linux-x64-cuda`) with all layers that fit offloaded; when it does not load (no driver,
+   * no GPU, the package absent) the CPU build is used and `LocalModelInfo.gpuFallback` says why. Never builds
+   * llama.cpp from source.
+   */
   gpu?: false | "auto" | "cuda";
   /**
    * `claims`: when the request carries `claims` (the answer pipeline adds it), decode JSON claims under a
@@ -70,6 +75,30 @@ export interface LocalModelInfo {
   contextSize: number;
   threads: number;
   loadMs: number;
+  /** Where the model runs: `cuda`, or false for the CPU. */
+  gpu: "cuda" | false;
+  /** The GPU names llama.cpp sees (empty on the CPU). */
+  gpuDevices: string[];
+  /** Set when a GPU was asked for and the CPU is used instead: why. */
+  gpuFallback?: string;
+}
+
+/** The llama.cpp runtime for a `gpu` option: the CUDA build when asked for and loadable, else the CPU one. */
+async function loadLlamaRuntime(
+  gpu: false | "auto" | "cuda",
+): Promise<{ llama: Llama; gpuDevices: string[]; gpuFallback?: string }> {
+  if (gpu === false) return { llama: await getLlama({ gpu: false }), gpuDevices: [] };
+  let reason: string;
+  try {
+    const llama = await getLlama({ gpu: "cuda", build: "never" });
+    const gpuDevices = await llama.getGpuDeviceNames();
+    if (gpuDevices.length > 0) return { llama, gpuDevices };
+    await llama.dispose();
+    reason = "the CUDA build loaded but sees no GPU";
+  } catch (error) {
+    reason = `node-llama-cpp's CUDA build did not load (${(error as Error).message})`;
+  }
+  return { llama: await getLlama({ gpu: false }), gpuDevices: [], gpuFallback: reason };
 }
 
 export interface LlamaCppGenerator extends Generator {
@@ -200,7 +229,8 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
       throw new UnavailableError(`local generation model not found at ${options.modelPath}`);
     }
     try {
-      const llama = await getLlama({ gpu: options.gpu ?? false });
+      const runtime = await loadLlamaRuntime(options.gpu ?? false);
+      const llama = runtime.llama;
       const model = await llama.loadModel({ modelPath: options.modelPath });
       const hasChatTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
       const requested = options.mode ?? "auto";
@@ -218,6 +248,9 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
           contextSize: context.contextSize,
           threads,
           loadMs: performance.now() - started,
+          gpu: llama.gpu === "cuda" ? "cuda" : false,
+          gpuDevices: runtime.gpuDevices,
+          ...(runtime.gpuFallback === undefined ? {} : { gpuFallback: runtime.gpuFallback }),
         },
       };
     } catch (error) {

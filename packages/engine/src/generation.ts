@@ -10,6 +10,7 @@ import {
 import { type Logger, NotFoundError } from "@sift/core";
 import { assembleCommand } from "@sift/models";
 import { z } from "zod";
+import { type DeviceRequest, deviceEnvSchema, llamaGpuFor, logPlacement } from "./device";
 import { defaultManifestPath, defaultModelStore } from "./models";
 
 /**
@@ -34,6 +35,8 @@ type ModelGeneratorSettings =
       modelStore: string;
       manifestPath: string;
       threads?: number | undefined;
+      /** Default `auto`: node-llama-cpp's CUDA build when it loads and sees a GPU, else the CPU. */
+      device?: DeviceRequest | undefined;
     }
   | {
       kind: "openai";
@@ -90,9 +93,26 @@ async function manifestGguf(settings: {
  * `auto` takes the local model when present and otherwise answers extractively, saying so in the log.
  */
 export async function createGenerator(settings: GeneratorSettings, logger: Logger): Promise<Generator> {
-  if (settings.kind === "extractive") return createExtractiveGenerator();
+  const requested =
+    settings.kind === "local" || settings.kind === "auto" ? (settings.device ?? "auto") : "auto";
+  const extractive = (why: string) => {
+    logPlacement(logger, {
+      stage: "generation",
+      runs: "cpu",
+      backend: `extractive, no model (${why})`,
+      requested,
+    });
+    return createExtractiveGenerator();
+  };
+  if (settings.kind === "extractive") return extractive("SIFT_GENERATOR=extractive");
   const output = settings.output === "structured" ? "claims" : "text";
   if (settings.kind === "openai") {
+    logPlacement(logger, {
+      stage: "generation",
+      runs: "remote",
+      backend: `OpenAI-compatible chat completions at ${settings.url}, ${output}`,
+      requested,
+    });
     return createOpenAICompatibleGenerator({
       baseUrl: settings.url,
       model: settings.remoteModel,
@@ -114,17 +134,25 @@ export async function createGenerator(settings: GeneratorSettings, logger: Logge
         throw new NotFoundError("generator model", settings.model ?? "default", found.missing);
       }
       logger.warn("no local generator model: answers are extractive", { reason: found.missing });
-      return createExtractiveGenerator();
+      return extractive("no local model in the store");
     }
     file = found.file;
   }
   const generator = createLlamaCppGenerator({
     modelPath: file,
     output,
+    gpu: llamaGpuFor(requested),
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
   });
   const info = await generator.load();
   logger.info("local generator loaded", { file, output, ...info });
+  logPlacement(logger, {
+    stage: "generation",
+    runs: info.gpu === "cuda" ? "cuda" : "cpu",
+    backend: `node-llama-cpp ${path.basename(file)}, ${output}${info.gpuDevices.length > 0 ? ` on ${info.gpuDevices.join(", ")}` : ""}`,
+    requested,
+    ...(info.gpuFallback === undefined ? {} : { reason: info.gpuFallback }),
+  });
   return generator;
 }
 
@@ -141,6 +169,7 @@ export const generatorEnvSchema = z.object({
   SIFT_GENERATOR_API_KEY: optional(z.string()),
   SIFT_GENERATOR_OUTPUT: optional(z.enum(["structured", "text"])),
   SIFT_GENERATOR_STRUCTURED_API: optional(z.enum(["response_format", "guided_json"])),
+  ...deviceEnvSchema.shape,
 });
 
 export function generatorSettingsFromEnv(
@@ -178,5 +207,6 @@ export function generatorSettingsFromEnv(
     manifestPath: path.resolve(cwd, env.SIFT_MODEL_MANIFEST ?? defaultManifestPath),
     threads: env.SIFT_GENERATOR_THREADS,
     output: env.SIFT_GENERATOR_OUTPUT,
+    device: env.SIFT_DEVICE,
   };
 }

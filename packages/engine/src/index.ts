@@ -1,6 +1,17 @@
+export {
+  type DeviceRequest,
+  deviceEnvSchema,
+  llamaGpuFor,
+  logPlacement,
+  type ModelStage,
+  onnxDeviceFor,
+  placementMessage,
+  type StagePlacement,
+} from "./device";
 export { type DenseStatus, Engine, type EngineIngestOptions, type EngineOptions } from "./engine";
 export {
   createGenerator,
+  type GeneratorOutputMode,
   type GeneratorSettings,
   generatorEnvSchema,
   generatorSettingsFromEnv,
