@@ -324,7 +324,7 @@ async function openSession(config: IndexerConfig, logger: Logger, cwd: string): 
     if (stale > 0)
       logger.warn("marked jobs left running by a stopped process as interrupted", { jobs: stale });
     logger.debug("store open", { store: describeStore(config.store) });
-    const embedder = await createEmbedder(config.embedding, logger);
+    const embedder = await createEmbedder(config.embedding, logger, "batch-embedding");
     logger.debug("embedding model", { model: embedder?.profile.id ?? null, cwd });
     const embedProgress: Session["embedProgress"] = { current: undefined };
     const engine = new Engine({

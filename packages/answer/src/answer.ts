@@ -8,6 +8,7 @@ import {
   type MalformedCitation,
   type RemovedCitation,
 } from "./citations";
+import { claimsJsonSchema, type GeneratorOutput } from "./claims";
 import { decideEvidence, type EvidenceDecision, type EvidencePolicy } from "./evidence";
 import type { FinishReason, Generator, GeneratorEvent, GeneratorKind, GeneratorUsage } from "./generator";
 import {
@@ -119,6 +120,8 @@ export type AnswerEvent =
       outcome: AnswerOutcome;
       /** The generator that wrote the text; null on the no-evidence path. */
       generator: { id: string; kind: GeneratorKind } | null;
+      /** What the generator wrote: `claims` (structured JSON, rendered as cited text) or `text`. */
+      output: GeneratorOutput;
       finishReason: FinishReason;
       usage: GeneratorUsage;
       timings: AnswerTimings;
@@ -146,6 +149,7 @@ export interface AnswerResult {
   malformedCitations: MalformedCitation[];
   outcome: AnswerOutcome;
   generator: { id: string; kind: GeneratorKind } | null;
+  output: GeneratorOutput;
   finishReason: FinishReason;
   usage: GeneratorUsage;
   timings: AnswerTimings;
@@ -233,6 +237,7 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
       type: "done",
       outcome: "no-evidence",
       generator: null,
+      output: "text",
       finishReason: "stop",
       usage: { promptTokens: 0, completionTokens: 0 },
       timings: timings(performance.now() - started, undefined),
@@ -264,6 +269,9 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
   const generateRequest = {
     system: prompt.system,
     prompt: prompt.prompt,
+    ...(request.generator.output === "claims"
+      ? { claims: claimsRequest(request, packed, prompt.nonce, promptStyle) }
+      : {}),
     maxTokens: request.maxTokens,
     stop: prompt.stop,
     grounding: { question: request.question, sources: packed.map(({ n, text }) => ({ n, text })) },
@@ -281,6 +289,7 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
       for await (const event of generator.generate(generateRequest)) {
         if (event.type === "done") {
           finished = event;
+          warnings.push(...(event.warnings ?? []));
           break;
         }
         raw += event.text;
@@ -324,6 +333,7 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
     type: "done",
     outcome: "answered",
     generator: { id: generator.id, kind: generator.kind },
+    output: done?.output ?? "text",
     finishReason: done?.finishReason ?? (request.signal?.aborted ? "cancelled" : "stop"),
     usage: done?.usage ?? { promptTokens: 0, completionTokens: 0, estimated: true },
     timings: timings(firstTokenMs, done),
@@ -331,6 +341,17 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
     evidence,
     warnings,
   };
+}
+
+/** The structured variant of the prompt: the same sources and nonce, JSON claims over them. */
+function claimsRequest(
+  request: AnswerRequest,
+  packed: readonly PackedPassage[],
+  nonce: string,
+  style: PromptStyle,
+) {
+  const prompt = buildAnswerPrompt(request.question, packed, { style, nonce, format: "claims" });
+  return { system: prompt.system, prompt: prompt.prompt, schema: claimsJsonSchema(packed.length) };
 }
 
 /** Runs `answer` to the end and gathers its events into one result. */
@@ -359,6 +380,7 @@ export async function collectAnswer(events: AsyncIterable<AnswerEvent>): Promise
     malformedCitations: citations.malformed,
     outcome: done.outcome,
     generator: done.generator,
+    output: done.output,
     finishReason: done.finishReason,
     usage: done.usage,
     timings: done.timings,

@@ -8,15 +8,17 @@
 //   before  the full prompt, up to 8 sources in 1,500 tokens (the answer route's settings), no inference
 //   after   the generator's prompt hints (compact prompt, 3 sources, 640 tokens, temperature 0) and
 //           post-hoc inferred citations (reported apart from the model's own)
+//   claims  the same hints, the model constrained to JSON claims by a grammar (output "claims"), no inference
 // Per variant it prints outcome counts, citations per answer, the share of answers with ≥ 1 citation, the
 // share of cited documents judged relevant (qrels) next to the chance rate (relevant share of the sources
 // given), the uncited-sentence rate, p50/p99 of first-token and total time, and ms per output token.
 //
-// Options: --queries N (15) --threads T (2) --max-tokens M (64) --variants before,after
+// Options: --queries N (15) --threads T (2) --max-tokens M (64) --variants before,after,claims
 //          --dataset DIR (../shared/datasets/scifact) --model PATH (the manifest's default generator, else SmolLM2)
+//          --device cpu|cuda|auto (cpu; cuda falls back to the CPU and says so) --json FILE (the summary figures)
 //          --show (print each answer's text)
 import { createReadStream } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -54,6 +56,8 @@ const { values } = parseArgs({
       default: path.resolve(import.meta.dirname, "../../../../shared/datasets/scifact"),
     },
     model: { type: "string" },
+    device: { type: "string", default: "cpu" },
+    json: { type: "string" },
     show: { type: "boolean", default: false },
   },
 });
@@ -62,8 +66,14 @@ const threads = Number(values.threads);
 const maxTokens = Number(values["max-tokens"]);
 const modelPath = values.model ?? (await defaultModelPath());
 
+const device = values.device;
+if (device !== "cpu" && device !== "cuda" && device !== "auto")
+  throw new Error(`--device must be cpu, cuda or auto`);
+
 interface Variant {
   name: string;
+  /** Decode JSON claims under the grammar (the claims generator). */
+  claims?: boolean;
   settings: Pick<AnswerRequest, "contextTokens" | "maxPassages" | "promptStyle" | "inferCitations">;
   /** Give the generator to `answer` without its prompt hints (the behaviour before they existed). */
   withoutHints?: boolean;
@@ -76,6 +86,7 @@ const allVariants: Variant[] = [
   },
   // The route's contextTokens; the generator's hints cap it and pick the style and source count.
   { name: "after", settings: { contextTokens: 1500 } },
+  { name: "claims", settings: { contextTokens: 1500, inferCitations: false }, claims: true },
 ];
 const variants = values.variants.split(",").map((name) => {
   const found = allVariants.find((variant) => variant.name === name.trim());
@@ -149,8 +160,14 @@ function passagesFor(relevant: string[]): Passage[] {
   return passages;
 }
 
-const generator = createLlamaCppGenerator({ modelPath, threads });
+const gpu = device === "cpu" ? false : device;
+const generator = createLlamaCppGenerator({ modelPath, threads, gpu });
 const info = await generator.load();
+// The claims variant: the same model file, decoding under the claims grammar (loaded only when asked for).
+const claimsGenerator = variants.some((variant) => variant.claims)
+  ? createLlamaCppGenerator({ modelPath, threads, gpu, output: "claims" })
+  : undefined;
+await claimsGenerator?.load();
 const loadAverage = () =>
   os
     .loadavg()
@@ -159,6 +176,10 @@ const loadAverage = () =>
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, load average ${loadAverage()}`);
 console.log(
   `model: ${path.basename(modelPath)} (${info.mode}, ${info.architecture}), context ${info.contextSize}, threads ${threads}, loaded in ${info.loadMs.toFixed(0)} ms`,
+);
+console.log(
+  `device: asked ${device}, runs on ${info.gpu === "cuda" ? `cuda (${info.gpuDevices.join(", ")})` : "cpu"}` +
+    (info.gpuFallback === undefined ? "" : ` (fallback: ${info.gpuFallback})`),
 );
 console.log(
   `answers: ${queryCount} SciFact claims × ${variants.map((v) => v.name).join(", ")}, maxTokens ${maxTokens}\n`,
@@ -171,7 +192,7 @@ const run = (variant: Variant, claim: string, passages: Passage[]) =>
     answer({
       question: `Is it true that ${claim.replace(/\.\s*$/, "")}?`,
       passages,
-      generator: variant.withoutHints ? withoutHints : generator,
+      generator: variant.claims ? claimsGenerator! : variant.withoutHints ? withoutHints : generator,
       maxTokens,
       evidence: { threshold: 0 },
       ...variant.settings,
@@ -213,6 +234,7 @@ for (const query of queries.slice(0, queryCount)) {
   }
 }
 await generator.dispose();
+await claimsGenerator?.dispose();
 
 const share = (part: number, whole: number) => (whole === 0 ? "-" : `${((100 * part) / whole).toFixed(0)}%`);
 const sum = (numbers: number[]) => numbers.reduce((total, value) => total + value, 0);
@@ -220,6 +242,7 @@ const p = (numbers: number[], q: number, digits = 0) => {
   const sorted = [...numbers].sort((a, b) => a - b);
   return sorted.length === 0 ? "-" : percentile(sorted, q).toFixed(digits);
 };
+const summaries: Record<string, unknown> = {};
 for (const variant of variants) {
   const list = rows.get(variant.name)!;
   const results = list.map((row) => row.result);
@@ -267,5 +290,36 @@ for (const variant of variants) {
     `first token p50 ${p(firstTokens, 50)} ms, p99 ${p(firstTokens, 99)} ms; total p50 ${p(totals, 50)} ms, ` +
       `p99 ${p(totals, 99)} ms; ms per output token p50 ${p(perToken, 50, 1)}, p99 ${p(perToken, 99, 1)}`,
   );
+  const sortedPerToken = [...perToken].sort((a, b) => a - b);
+  summaries[variant.name] = {
+    answers: results.length,
+    answersWithCitation: results.filter((r) => r.citations.length > 0).length / Math.max(1, results.length),
+    citationsPerAnswer: cited.length / Math.max(1, results.length),
+    citedRelevant: cited.length === 0 ? null : cited.filter(Boolean).length / cited.length,
+    chanceRelevant: given.length === 0 ? null : given.filter(Boolean).length / given.length,
+    firstTokenMs: { p50: Number(p(firstTokens, 50)), p99: Number(p(firstTokens, 99)) },
+    totalMs: { p50: Number(p(totals, 50)), p99: Number(p(totals, 99)) },
+    msPerOutputToken: { p50: Number(p(perToken, 50, 2)), p99: Number(p(perToken, 99, 2)) },
+    outputTokensPerSecond: sortedPerToken.length === 0 ? null : 1000 / percentile(sortedPerToken, 50),
+    meanOutputTokens: sum(results.map((r) => r.usage.completionTokens)) / Math.max(1, results.length),
+  };
 }
 console.log(`\nload average after: ${loadAverage()}`);
+if (values.json !== undefined) {
+  const figures = {
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}`,
+    model: path.basename(modelPath),
+    device: {
+      asked: device,
+      runs: info.gpu === "cuda" ? "cuda" : "cpu",
+      gpus: info.gpuDevices,
+      fallback: info.gpuFallback ?? null,
+    },
+    threads,
+    maxTokens,
+    queries: queryCount,
+    loadAverageAfter: os.loadavg(),
+    variants: summaries,
+  };
+  await writeFile(values.json, `${JSON.stringify(figures, null, 2)}\n`);
+}

@@ -5,6 +5,7 @@
  * APIs), a local GGUF model through node-llama-cpp, and an extractive fallback that needs no model.
  */
 
+import type { ClaimsJsonSchema, GeneratorOutput } from "./claims";
 import type { PromptStyle } from "./prompt";
 
 export type GeneratorKind = "openai" | "local" | "extractive";
@@ -54,6 +55,13 @@ export interface GenerateRequest {
    * ignore it; the extractive generator needs it and refuses a request without it.
    */
   grounding?: { question: string; sources: GroundingSource[] };
+  /**
+   * The same request for structured output (see `claimsJsonSchema`): the prompt that asks for JSON claims and
+   * the schema that constrains them. A generator whose `output` is `claims` generates from it and streams the
+   * claims rendered as text with `[n]` citations (`ClaimTextRenderer`); others ignore it, as does a claims
+   * generator that must fall back to free text (it then generates from `system` and `prompt`).
+   */
+  claims?: { system: string; prompt: string; schema: ClaimsJsonSchema };
 }
 
 export interface GeneratorUsage {
@@ -77,6 +85,10 @@ export type GeneratorEvent =
       finishReason: FinishReason;
       usage: GeneratorUsage;
       timings: GeneratorTimings;
+      /** What the model was made to write: `claims` when it generated from `request.claims`; default `text`. */
+      output?: GeneratorOutput;
+      /** Why structured output fell back to text, and similar notes for the answer's `warnings`. */
+      warnings?: string[];
     };
 
 /**
@@ -91,6 +103,8 @@ export interface Generator {
   readonly kind: GeneratorKind;
   /** Prompt and packing defaults for this model (see `GeneratorPromptHints`). */
   readonly promptHints?: GeneratorPromptHints;
+  /** `claims`: generates from `request.claims` when given (structured, cited by construction); default `text`. */
+  readonly output?: GeneratorOutput;
   generate(request: GenerateRequest): AsyncIterable<GeneratorEvent>;
 }
 

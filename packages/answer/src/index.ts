@@ -10,10 +10,17 @@
  */
 export * from "./answer";
 export * from "./citations";
+export * from "./claims";
 export * from "./evidence";
 export * from "./extractive-generator";
 export * from "./generator";
 export * from "./inferred-citations";
+export {
+  type JsonPath,
+  type JsonStreamEvent,
+  JsonStreamReader,
+  JsonStreamSyntaxError,
+} from "./json-stream-reader";
 export * from "./llama-cpp-generator";
 export * from "./openai-compatible-generator";
 export * from "./passages";

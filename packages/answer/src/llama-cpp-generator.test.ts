@@ -244,3 +244,60 @@ describe.skipIf(smolMissing !== undefined)(
     });
   },
 );
+
+describe.skipIf(smolMissing !== undefined)(
+  `LlamaCppGenerator in claims mode (grammar from the JSON schema) with SmolLM2-135M${smolMissing ? ` [skipped: ${smolMissing}]` : ""}`,
+  () => {
+    const generator = createLlamaCppGenerator({ modelPath: smolLm2ModelPath, threads: 2, output: "claims" });
+    afterAll(() => generator.dispose());
+
+    it("writes claims that each cite a given source, streamed as cited text", async () => {
+      const body = (n: number) =>
+        [
+          "Vitamin D supplementation reduced hip fractures by 14% in women over 70.",
+          "Statins lowered LDL cholesterol in adults with diabetes.",
+          "Swallows migrate across the Sahara desert every autumn.",
+        ][n - 1] ?? "";
+      const passages = [1, 2, 3].map((n) => ({
+        chunkId: n,
+        documentId: `doc-${n}`,
+        title: `Doc ${n}`,
+        text: body(n),
+        charStart: 0,
+        charEnd: body(n).length,
+        score: 1 - n / 10,
+        scoreKind: "test",
+      }));
+      const events = [];
+      for await (const event of answer({
+        question: "Does vitamin D reduce hip fractures?",
+        passages,
+        generator,
+        contextTokens: 1500,
+        maxTokens: 160,
+        evidence: { threshold: 0 },
+        inferCitations: false,
+      }))
+        events.push(event);
+      const deltas = events.flatMap((event) => (event.type === "delta" ? [event.text] : []));
+      const result = await collectAnswer(
+        (async function* () {
+          yield* events;
+        })(),
+      );
+      expect(result.output).toBe("claims");
+      expect(result.warnings).toEqual([]);
+      expect(deltas.length).toBeGreaterThan(2);
+      expect(result.removedCitations).toEqual([]);
+      expect(result.citations.length).toBeGreaterThan(0);
+      expect(result.sentences[0]?.cited).toBe(true);
+      for (const citation of result.citations) expect([1, 2, 3]).toContain(citation.source);
+      if (result.finishReason === "stop") {
+        // Every claim closed: the text is only "words [n]…." units, each citing at least one source.
+        expect(result.text).toMatch(/^(?:[^[\]]+ (?:\[[1-3]\])+[.!?] ?)+$/u);
+        expect(result.uncitedSentences).toBe(0);
+      }
+      console.info(`SmolLM2 claims answer (${result.finishReason}): ${result.text}`);
+    });
+  },
+);

@@ -1,13 +1,17 @@
 import { existsSync } from "node:fs";
 import { SiftError, UnavailableError, UpstreamError } from "@sift/core";
 import {
+  type GbnfJsonSchema,
   getLlama,
   type Llama,
   LlamaChatSession,
   LlamaCompletion,
   type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaGrammar,
   type LlamaModel,
 } from "node-llama-cpp";
+import { type ClaimsJsonSchema, ClaimTextRenderer, type GeneratorOutput, structuredOutcome } from "./claims";
 import {
   AsyncQueue,
   type FinishReason,
@@ -34,8 +38,19 @@ export interface LlamaCppGeneratorOptions {
    * `chat` when the GGUF carries `tokenizer.chat_template`, else `completion`.
    */
   mode?: "auto" | "chat" | "completion";
-  /** Default false: CPU only. */
-  gpu?: false | "auto";
+  /**
+   * Default false: CPU only. `cuda` or `auto`: node-llama-cpp's prebuilt CUDA build
+   * (`@node-llama-cpp/linux-x64-cuda`) with all layers that fit offloaded; when it does not load (no driver,
+   * no GPU, the package absent) the CPU build is used and `LocalModelInfo.gpuFallback` says why. Never builds
+   * llama.cpp from source.
+   */
+  gpu?: false | "auto" | "cuda";
+  /**
+   * `claims`: when the request carries `claims` (the answer pipeline adds it), decode JSON claims under a
+   * grammar that node-llama-cpp builds from their schema, so every claim cites a given source by construction;
+   * the claims stream rendered as cited text. Default `text`: free text.
+   */
+  output?: GeneratorOutput;
   /**
    * Prompt and packing defaults `answer` applies to this generator; default `localPromptHints` (compact
    * prompt, 3 sources, 640 source tokens, temperature 0), sized for ≈ 100M–1B-parameter models. Pass `{}` or
@@ -60,6 +75,30 @@ export interface LocalModelInfo {
   contextSize: number;
   threads: number;
   loadMs: number;
+  /** Where the model runs: `cuda`, or false for the CPU. */
+  gpu: "cuda" | false;
+  /** The GPU names llama.cpp sees (empty on the CPU). */
+  gpuDevices: string[];
+  /** Set when a GPU was asked for and the CPU is used instead: why. */
+  gpuFallback?: string;
+}
+
+/** The llama.cpp runtime for a `gpu` option: the CUDA build when asked for and loadable, else the CPU one. */
+async function loadLlamaRuntime(
+  gpu: false | "auto" | "cuda",
+): Promise<{ llama: Llama; gpuDevices: string[]; gpuFallback?: string }> {
+  if (gpu === false) return { llama: await getLlama({ gpu: false }), gpuDevices: [] };
+  let reason: string;
+  try {
+    const llama = await getLlama({ gpu: "cuda", build: "never" });
+    const gpuDevices = await llama.getGpuDeviceNames();
+    if (gpuDevices.length > 0) return { llama, gpuDevices };
+    await llama.dispose();
+    reason = "the CUDA build loaded but sees no GPU";
+  } catch (error) {
+    reason = `node-llama-cpp's CUDA build did not load (${(error as Error).message})`;
+  }
+  return { llama: await getLlama({ gpu: false }), gpuDevices: [], gpuFallback: reason };
 }
 
 export interface LlamaCppGenerator extends Generator {
@@ -105,6 +144,68 @@ class Turns {
   }
 }
 
+interface DecodeOptions {
+  maxTokens: number;
+  temperature: number;
+  signal: AbortSignal;
+  stopOnAbortSignal: true;
+  onTextChunk: (text: string) => void;
+  onToken: (tokens: readonly unknown[]) => void;
+  customStopTriggers?: string[];
+  grammar?: LlamaGrammar;
+}
+
+/** One decoding run on `sequence`, through the chat template or as plain completion; returns the stop reason. */
+async function decode(
+  mode: "chat" | "completion",
+  sequence: LlamaContextSequence,
+  turn: { system: string; prompt: string },
+  options: DecodeOptions,
+): Promise<string | undefined> {
+  if (mode === "chat") {
+    const session = new LlamaChatSession({
+      contextSequence: sequence,
+      systemPrompt: turn.system,
+      autoDisposeSequence: false,
+    });
+    try {
+      return (await session.promptWithMeta(turn.prompt, options)).stopReason;
+    } finally {
+      session.dispose({ disposeSequence: false });
+    }
+  }
+  const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+  try {
+    const text = `${turn.system}\n\n${turn.prompt}`;
+    return (await completion.generateCompletionWithMeta(text, options)).metadata.stopReason;
+  } finally {
+    completion.dispose({ disposeSequence: false });
+  }
+}
+
+function asGenerationError(error: unknown, modelPath: string): unknown {
+  if (SiftError.is(error)) return error;
+  return new UpstreamError(`local generation failed: ${(error as Error).message}`, `local:${modelPath}`, {
+    cause: error,
+  });
+}
+
+/** Grammars built from claims schemas, one per schema (they differ only by the number of sources). */
+class GrammarCache {
+  private readonly built = new Map<string, Promise<LlamaGrammar>>();
+
+  get(llama: Llama, schema: ClaimsJsonSchema): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar = this.built.get(key);
+    if (grammar === undefined) {
+      grammar = llama.createGrammarForJsonSchema<GbnfJsonSchema>(schema as GbnfJsonSchema);
+      this.built.set(key, grammar);
+      grammar.catch(() => this.built.delete(key));
+    }
+    return grammar;
+  }
+}
+
 /**
  * Generates with a GGUF model in process through node-llama-cpp, on the CPU by default. The model is
  * loaded on first use (or by `load()`); requests run one at a time, each on a fresh context sequence, so
@@ -119,6 +220,7 @@ class Turns {
 export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): LlamaCppGenerator {
   const threads = options.threads ?? 2;
   const turns = new Turns();
+  const grammars = new GrammarCache();
   let loading: Promise<Loaded> | undefined;
 
   async function loadModel(): Promise<Loaded> {
@@ -127,7 +229,8 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
       throw new UnavailableError(`local generation model not found at ${options.modelPath}`);
     }
     try {
-      const llama = await getLlama({ gpu: options.gpu ?? false });
+      const runtime = await loadLlamaRuntime(options.gpu ?? false);
+      const llama = runtime.llama;
       const model = await llama.loadModel({ modelPath: options.modelPath });
       const hasChatTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
       const requested = options.mode ?? "auto";
@@ -145,6 +248,9 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
           contextSize: context.contextSize,
           threads,
           loadMs: performance.now() - started,
+          gpu: llama.gpu === "cuda" ? "cuda" : false,
+          gpuDevices: runtime.gpuDevices,
+          ...(runtime.gpuFallback === undefined ? {} : { gpuFallback: runtime.gpuFallback }),
         },
       };
     } catch (error) {
@@ -168,7 +274,7 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
     const clock = new GenerationClock();
     let promptTokens = 0;
     let completionTokens = 0;
-    const done = (finishReason: FinishReason): GeneratorEvent => ({
+    const done = (finishReason: FinishReason): Extract<GeneratorEvent, { type: "done" }> => ({
       type: "done",
       finishReason,
       usage: { promptTokens, completionTokens },
@@ -185,8 +291,10 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
       return;
     }
 
+    const structured = options.output === "claims" ? request.claims : undefined;
+    const turn = structured ?? request;
     // node-llama-cpp would silently drop the start of a prompt that does not fit (the sources!): refuse instead.
-    const promptLength = loaded.model.tokenize(`${request.system}\n\n${request.prompt}`).length;
+    const promptLength = loaded.model.tokenize(`${turn.system}\n\n${turn.prompt}`).length;
     if (promptLength + request.maxTokens > loaded.info.contextSize) {
       release();
       throw new UpstreamError(
@@ -199,60 +307,36 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
     const onAbort = () => controller.abort(request.signal?.reason);
     request.signal?.addEventListener("abort", onAbort, { once: true });
     const queue = new AsyncQueue<string>();
+    const renderer = structured === undefined ? undefined : new ClaimTextRenderer();
     let stopReason: string | undefined;
     let running: Promise<void> = Promise.resolve();
     const sequence = loaded.context.getSequence();
     try {
-      const common = {
+      const grammar =
+        structured === undefined ? undefined : await grammars.get(loaded.llama, structured.schema);
+      const decodeOptions: DecodeOptions = {
         maxTokens: request.maxTokens,
         temperature: request.temperature ?? 0,
         signal: controller.signal,
         stopOnAbortSignal: true,
-        onTextChunk: (text: string) => queue.push(text),
+        onTextChunk: (text: string) => queue.push(renderer === undefined ? text : renderer.push(text)),
         onToken: (tokens: readonly unknown[]) => {
           completionTokens += tokens.length;
         },
         ...(request.stop !== undefined && request.stop.length > 0
           ? { customStopTriggers: request.stop }
           : {}),
+        ...(grammar === undefined ? {} : { grammar }),
       };
       const before = sequence.tokenMeter.getState();
-      running = (async () => {
-        if (loaded.info.mode === "chat") {
-          const session = new LlamaChatSession({
-            contextSequence: sequence,
-            systemPrompt: request.system,
-            autoDisposeSequence: false,
-          });
-          try {
-            stopReason = (await session.promptWithMeta(request.prompt, common)).stopReason;
-          } finally {
-            session.dispose({ disposeSequence: false });
-          }
-        } else {
-          const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
-          try {
-            const text = `${request.system}\n\n${request.prompt}`;
-            stopReason = (await completion.generateCompletionWithMeta(text, common)).metadata.stopReason;
-          } finally {
-            completion.dispose({ disposeSequence: false });
-          }
-        }
-        promptTokens = sequence.tokenMeter.diff(before).usedInputTokens;
-      })().then(
-        () => queue.close(),
-        (error: unknown) =>
-          queue.fail(
-            SiftError.is(error)
-              ? error
-              : new UpstreamError(
-                  `local generation failed: ${(error as Error).message}`,
-                  `local:${options.modelPath}`,
-                  {
-                    cause: error,
-                  },
-                ),
-          ),
+      running = decode(loaded.info.mode, sequence, turn, decodeOptions).then(
+        (reason) => {
+          stopReason = reason;
+          promptTokens = sequence.tokenMeter.diff(before).usedInputTokens;
+          if (renderer !== undefined) queue.push(renderer.end());
+          queue.close();
+        },
+        (error: unknown) => queue.fail(asGenerationError(error, options.modelPath)),
       );
 
       for await (const text of queue) {
@@ -266,7 +350,7 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
           : stopReason === "maxTokens"
             ? "length"
             : "stop";
-      yield done(finishReason);
+      yield { ...done(finishReason), ...structuredOutcome(renderer) };
     } finally {
       request.signal?.removeEventListener("abort", onAbort);
       controller.abort();
@@ -279,6 +363,7 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
   return {
     id: `local:${options.modelPath}`,
     kind: "local",
+    output: options.output ?? "text",
     promptHints: options.promptHints ?? localPromptHints,
     generate,
     async load() {

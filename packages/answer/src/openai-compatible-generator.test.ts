@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { DeadlineExceededError, SiftError, UpstreamError } from "@sift/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { claimsJsonSchema } from "./claims";
 import type { GeneratorEvent } from "./generator";
 import {
   createOpenAICompatibleGenerator,
@@ -471,6 +472,115 @@ describe("OpenAICompatibleGenerator against a local chat-completions server", ()
     expect(failure).toBeInstanceOf(GeneratorUnavailableError);
     expect(failure).toMatchObject({ message: "generation server unreachable", status: undefined });
     expect((failure as Error).cause).toMatchObject({ cause: { code: "ECONNREFUSED" } });
+  });
+
+  const claimsRequest = {
+    ...request,
+    claims: { system: "Answer as JSON claims.", prompt: "Question: hi? (JSON)", schema: claimsJsonSchema(2) },
+  };
+  const claimsPieces = ['{"claims": [{"text": "Paris is', ' the capital.", "sources": [1', ", 2]}]}"];
+
+  it("asks for JSON claims with response_format and streams them rendered as cited text", async () => {
+    served.script.push({ kind: "stream", dialect: "vllm", pieces: claimsPieces });
+    const generator = client({ output: "claims" });
+    expect(generator.output).toBe("claims");
+    const { events, text, done } = await collect(generator.generate(claimsRequest));
+    expect(text).toBe("Paris is the capital [1][2].");
+    expect(events.filter((event) => event.type === "delta").map((event) => event.text)).toEqual([
+      "Paris is",
+      " the capital",
+      " [1][2].",
+    ]);
+    expect(done).toMatchObject({ output: "claims" });
+    expect(done.type === "done" && done.warnings).toBeUndefined();
+    const body = served.received[0]!.body;
+    expect(body.messages).toEqual([
+      { role: "system", content: "Answer as JSON claims." },
+      { role: "user", content: "Question: hi? (JSON)" },
+    ]);
+    expect(body.response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "sift_answer_claims", schema: claimsJsonSchema(2), strict: true },
+    });
+    expect(body.guided_json).toBeUndefined();
+  });
+
+  it("sends vLLM's guided_json instead when configured", async () => {
+    served.script.push({ kind: "stream", dialect: "vllm", pieces: claimsPieces });
+    await collect(client({ output: "claims", structuredApi: "guided_json" }).generate(claimsRequest));
+    const body = served.received[0]!.body;
+    expect(body.guided_json).toEqual(claimsJsonSchema(2));
+    expect(body.response_format).toBeUndefined();
+  });
+
+  it("falls back to free text when the server refuses the schema, and stays there", async () => {
+    served.script.push(
+      {
+        kind: "error",
+        status: 400,
+        body: {
+          error: { message: "response_format json_schema is not supported", type: "invalid_request_error" },
+        },
+      },
+      { kind: "stream", dialect: "llamacpp", pieces: ["Paris [1]."] },
+      { kind: "stream", dialect: "llamacpp", pieces: ["Lyon [2]."] },
+    );
+    const generator = client({ output: "claims" });
+    const first = await collect(generator.generate(claimsRequest));
+    expect(first.text).toBe("Paris [1].");
+    expect(first.done).toMatchObject({ output: "text" });
+    expect(first.done.type === "done" && first.done.warnings?.[0]).toMatch(
+      /^the server refused structured output \(generation server answered 400 \(invalid_request_error\): response_format/,
+    );
+    expect(served.received.map((received) => received.body.response_format === undefined)).toEqual([
+      false,
+      true,
+    ]);
+    expect(served.received[1]!.body.messages).toEqual([
+      { role: "system", content: request.system },
+      { role: "user", content: request.prompt },
+    ]);
+    const second = await collect(generator.generate(claimsRequest));
+    expect(second.text).toBe("Lyon [2].");
+    expect(served.received).toHaveLength(3);
+    expect(served.received[2]!.body.response_format).toBeUndefined();
+    expect(second.done.type === "done" && second.done.warnings).toEqual([
+      "the server refused structured output earlier: answered in free text",
+    ]);
+  });
+
+  it("throws a 400 that is not about the schema, without falling back", async () => {
+    served.script.push({
+      kind: "error",
+      status: 400,
+      body: { error: { message: "maximum context length is 4096 tokens", type: "invalid_request_error" } },
+    });
+    const failure = await collect(client({ output: "claims" }).generate(claimsRequest)).catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect(served.received).toHaveLength(1);
+  });
+
+  it("reads free text from a server that ignored the schema, and says so", async () => {
+    served.script.push({ kind: "stream", dialect: "ollama", pieces: ["Paris", " [1]."] });
+    const { text, done } = await collect(client({ output: "claims" }).generate(claimsRequest));
+    expect(text).toBe("Paris [1].");
+    expect(done).toMatchObject({
+      output: "text",
+      warnings: ["the model wrote free text instead of JSON claims: read as text"],
+    });
+  });
+
+  it("ignores request.claims in text mode", async () => {
+    served.script.push({ kind: "stream", dialect: "vllm", pieces: ["Paris [1]."] });
+    const { done } = await collect(client().generate(claimsRequest));
+    expect(served.received[0]!.body.response_format).toBeUndefined();
+    expect(served.received[0]!.body.messages).toEqual([
+      { role: "system", content: request.system },
+      { role: "user", content: request.prompt },
+    ]);
+    expect(done).toMatchObject({ output: "text" });
   });
 });
 

@@ -1,5 +1,6 @@
 import { DeadlineExceededError, UnavailableError, UpstreamError } from "@sift/core";
 import { estimateTokens } from "@sift/text";
+import { ClaimTextRenderer, type GeneratorOutput, structuredOutcome } from "./claims";
 import {
   type FinishReason,
   type GenerateRequest,
@@ -22,6 +23,33 @@ export interface OpenAICompatibleGeneratorOptions {
   timeoutMs?: number;
   /** The longest silence allowed between two pieces of the stream once it started; default 30,000 ms. */
   idleTimeoutMs?: number;
+  /**
+   * `claims`: when the request carries `claims`, ask for JSON claims constrained by their schema (see
+   * `structuredApi`) and stream them rendered as cited text. A server that refuses the schema (415, 501, or a
+   * 400/422 naming the parameter) is asked again in free text, and this generator stays in free text from then on (with a warning in
+   * each answer's `done`). Default `text`.
+   */
+  output?: GeneratorOutput;
+  /**
+   * How the schema is sent: `response_format` (default; OpenAI, vLLM, llama.cpp server, Ollama):
+   * `{"type": "json_schema", "json_schema": {"name", "schema", "strict": true}}`; `guided_json` (vLLM's
+   * own extra parameter, for older vLLM versions): the schema itself.
+   */
+  structuredApi?: "response_format" | "guided_json";
+}
+
+/**
+ * A server that does not take the structured-output parameter: 415 or 501, or a 400/422 whose message names
+ * it (vLLM, llama.cpp server and OpenAI say `response_format`, `json_schema` or `guided_json`). Any other 400
+ * (a prompt too long) is the request's own error and is thrown as such.
+ */
+function refusesStructuredOutput(status: number, body: unknown): boolean {
+  if (status === 415 || status === 501) return true;
+  if (status !== 400 && status !== 422) return false;
+  const message = vendorError(body)?.message ?? (typeof body === "string" ? body : JSON.stringify(body));
+  return /response_format|json_schema|guided_json|guided decoding|structured output|grammar/i.test(
+    message ?? "",
+  );
 }
 
 /** The generation server is overloaded, rate-limiting, failing (429, 5xx) or unreachable. Retryable. */
@@ -124,6 +152,37 @@ async function readBody(response: Response): Promise<unknown> {
   }
 }
 
+/** The chat-completions request body; `schema` adds the structured-output parameter. */
+function requestBody(
+  model: string,
+  request: GenerateRequest,
+  turn: { system: string; prompt: string },
+  structured:
+    | { schema: Readonly<Record<string, unknown>>; api: "response_format" | "guided_json" }
+    | undefined,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    model,
+    messages: [
+      { role: "system", content: turn.system },
+      { role: "user", content: turn.prompt },
+    ],
+    max_tokens: request.maxTokens,
+    temperature: request.temperature ?? 0,
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
+  if (structured?.api === "guided_json") body.guided_json = structured.schema;
+  else if (structured !== undefined) {
+    body.response_format = {
+      type: "json_schema",
+      json_schema: { name: "sift_answer_claims", schema: structured.schema, strict: true },
+    };
+  }
+  return body;
+}
+
 /** The fields of a `chat.completion.chunk` that we read; everything else is ignored. */
 interface Chunk {
   choices?: Array<{ delta?: { content?: unknown } | null; finish_reason?: unknown }> | null;
@@ -149,6 +208,9 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleGenerat
   const upstream = `chat completions ${url}`;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
+  const structuredApi = options.structuredApi ?? "response_format";
+  // Set once the server refuses structured output: later requests go straight to free text.
+  let structuredRefused = false;
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "text/event-stream",
@@ -165,7 +227,7 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleGenerat
       completionTokens: estimateTokens(output),
       estimated: true,
     });
-    const done = (reason: FinishReason): GeneratorEvent => ({
+    const done = (reason: FinishReason): Extract<GeneratorEvent, { type: "done" }> => ({
       type: "done",
       finishReason: reason,
       usage: reason === "cancelled" ? estimatedUsage() : (usage ?? estimatedUsage()),
@@ -195,22 +257,10 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleGenerat
       return new GeneratorUnavailableError(`generation server ${what}`, { upstream, cause: error });
     };
 
-    try {
-      arm(timeoutMs, `did not answer within ${timeoutMs} ms`);
+    /** Posts one request; a non-OK answer is thrown, or returned when it refuses structured output. */
+    const post = async (body: Record<string, unknown>, structured: boolean) => {
       let response: Response;
       try {
-        const body: Record<string, unknown> = {
-          model: options.model,
-          messages: [
-            { role: "system", content: request.system },
-            { role: "user", content: request.prompt },
-          ],
-          max_tokens: request.maxTokens,
-          temperature: request.temperature ?? 0,
-          stream: true,
-          stream_options: { include_usage: true },
-        };
-        if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
         response = await fetch(url, {
           method: "POST",
           headers,
@@ -218,28 +268,58 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleGenerat
           signal: controller.signal,
         });
       } catch (error) {
-        if (request.signal?.aborted) {
-          yield done("cancelled");
-          return;
-        }
+        if (request.signal?.aborted) return "cancelled" as const;
         throw failure(error, "unreachable");
       }
-
-      if (!response.ok || response.body === null) {
-        let body: unknown;
-        try {
-          body = await readBody(response);
-        } catch (error) {
-          if (request.signal?.aborted) {
-            yield done("cancelled");
-            return;
-          }
-          throw failure(error, `answered ${response.status} and then broke off`);
-        }
-        throw errorFor(response.status, body, response.headers.get("retry-after"), upstream);
+      if (response.ok && response.body !== null) return { response, stream: response.body };
+      let answer: unknown;
+      try {
+        answer = await readBody(response);
+      } catch (error) {
+        if (request.signal?.aborted) return "cancelled" as const;
+        throw failure(error, `answered ${response.status} and then broke off`);
       }
+      if (structured && refusesStructuredOutput(response.status, answer)) {
+        return { refused: describe(response.status, answer) };
+      }
+      throw errorFor(response.status, answer, response.headers.get("retry-after"), upstream);
+    };
 
-      const stream = response.body;
+    try {
+      arm(timeoutMs, `did not answer within ${timeoutMs} ms`);
+      const warnings: string[] = [];
+      let structured = options.output === "claims" && !structuredRefused ? request.claims : undefined;
+      let posted = await post(
+        requestBody(
+          options.model,
+          request,
+          structured ?? request,
+          structured && { schema: structured.schema, api: structuredApi },
+        ),
+        structured !== undefined,
+      );
+      if (posted !== "cancelled" && "refused" in posted) {
+        structuredRefused = true;
+        structured = undefined;
+        warnings.push(`the server refused structured output (${posted.refused}): answered in free text`);
+        posted = await post(requestBody(options.model, request, request, undefined), false);
+      }
+      if (
+        structuredRefused &&
+        structured === undefined &&
+        options.output === "claims" &&
+        warnings.length === 0
+      ) {
+        warnings.push("the server refused structured output earlier: answered in free text");
+      }
+      if (posted === "cancelled") {
+        yield done("cancelled");
+        return;
+      }
+      if ("refused" in posted) throw new UpstreamError(posted.refused, upstream, { retryable: false });
+      const renderer = structured === undefined ? undefined : new ClaimTextRenderer();
+
+      const stream = posted.stream;
       const bytes = async function* () {
         arm(idleTimeoutMs, `sent nothing for ${idleTimeoutMs} ms`);
         for await (const chunk of stream) {
@@ -279,9 +359,12 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleGenerat
           for (const choice of chunk.choices ?? []) {
             const content = choice.delta?.content;
             if (typeof content === "string" && content !== "") {
-              clock.token();
               output += content;
-              yield { type: "delta", text: content };
+              const text = renderer === undefined ? content : renderer.push(content);
+              if (text !== "") {
+                clock.token();
+                yield { type: "delta", text };
+              }
             }
             if (typeof choice.finish_reason === "string") {
               finishReason = choice.finish_reason === "length" ? "length" : "stop";
@@ -310,7 +393,18 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleGenerat
         });
       }
       clearTimeout(timer);
-      yield done(finishReason ?? "stop");
+      const rest = renderer?.end() ?? "";
+      if (rest !== "") {
+        clock.token();
+        yield { type: "delta", text: rest };
+      }
+      const outcome = structuredOutcome(renderer);
+      const notes = [...warnings, ...(outcome.warnings ?? [])];
+      yield {
+        ...done(finishReason ?? "stop"),
+        output: outcome.output,
+        ...(notes.length > 0 ? { warnings: notes } : {}),
+      };
     } finally {
       clearTimeout(timer);
       request.signal?.removeEventListener("abort", onAbort);
@@ -322,6 +416,7 @@ export function createOpenAICompatibleGenerator(options: OpenAICompatibleGenerat
   return {
     id: `openai:${options.model}@${url}`,
     kind: "openai",
+    output: options.output ?? "text",
     generate,
   };
 }

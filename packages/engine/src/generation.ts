@@ -10,11 +10,21 @@ import {
 import { type Logger, NotFoundError } from "@sift/core";
 import { assembleCommand } from "@sift/models";
 import { z } from "zod";
+import { type DeviceRequest, deviceEnvSchema, llamaGpuFor, logPlacement } from "./device";
 import { defaultManifestPath, defaultModelStore } from "./models";
+
+/**
+ * What model generators write: `structured` (JSON claims, each with its source numbers: a grammar for the
+ * local model, `response_format`/`guided_json` for a server, free text when the server refuses) or `text`.
+ */
+export type GeneratorOutputMode = "structured" | "text";
 
 /** Which generator writes answers; parsed from the environment by the wiring. */
 export type GeneratorSettings =
   | { kind: "extractive" }
+  | (ModelGeneratorSettings & { output?: GeneratorOutputMode | undefined });
+
+type ModelGeneratorSettings =
   | {
       /** `auto`: the local model when the store holds it, else extractive (with a warning). */
       kind: "local" | "auto";
@@ -25,12 +35,16 @@ export type GeneratorSettings =
       modelStore: string;
       manifestPath: string;
       threads?: number | undefined;
+      /** Default `auto`: node-llama-cpp's CUDA build when it loads and sees a GPU, else the CPU. */
+      device?: DeviceRequest | undefined;
     }
   | {
       kind: "openai";
       url: string;
       remoteModel: string;
       apiKey?: string | undefined;
+      /** How the schema is sent in structured mode; default `response_format`. */
+      structuredApi?: "response_format" | "guided_json" | undefined;
     };
 
 const manifestSchema = z.object({
@@ -79,11 +93,31 @@ async function manifestGguf(settings: {
  * `auto` takes the local model when present and otherwise answers extractively, saying so in the log.
  */
 export async function createGenerator(settings: GeneratorSettings, logger: Logger): Promise<Generator> {
-  if (settings.kind === "extractive") return createExtractiveGenerator();
+  const requested =
+    settings.kind === "local" || settings.kind === "auto" ? (settings.device ?? "auto") : "auto";
+  const extractive = (why: string) => {
+    logPlacement(logger, {
+      stage: "generation",
+      runs: "cpu",
+      backend: `extractive, no model (${why})`,
+      requested,
+    });
+    return createExtractiveGenerator();
+  };
+  if (settings.kind === "extractive") return extractive("SIFT_GENERATOR=extractive");
+  const output = settings.output === "structured" ? "claims" : "text";
   if (settings.kind === "openai") {
+    logPlacement(logger, {
+      stage: "generation",
+      runs: "remote",
+      backend: `OpenAI-compatible chat completions at ${settings.url}, ${output}`,
+      requested,
+    });
     return createOpenAICompatibleGenerator({
       baseUrl: settings.url,
       model: settings.remoteModel,
+      output,
+      ...(settings.structuredApi === undefined ? {} : { structuredApi: settings.structuredApi }),
       ...(settings.apiKey === undefined ? {} : { apiKey: settings.apiKey }),
     });
   }
@@ -100,16 +134,25 @@ export async function createGenerator(settings: GeneratorSettings, logger: Logge
         throw new NotFoundError("generator model", settings.model ?? "default", found.missing);
       }
       logger.warn("no local generator model: answers are extractive", { reason: found.missing });
-      return createExtractiveGenerator();
+      return extractive("no local model in the store");
     }
     file = found.file;
   }
   const generator = createLlamaCppGenerator({
     modelPath: file,
+    output,
+    gpu: llamaGpuFor(requested),
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
   });
   const info = await generator.load();
-  logger.info("local generator loaded", { file, ...info });
+  logger.info("local generator loaded", { file, output, ...info });
+  logPlacement(logger, {
+    stage: "generation",
+    runs: info.gpu === "cuda" ? "cuda" : "cpu",
+    backend: `node-llama-cpp ${path.basename(file)}, ${output}${info.gpuDevices.length > 0 ? ` on ${info.gpuDevices.join(", ")}` : ""}`,
+    requested,
+    ...(info.gpuFallback === undefined ? {} : { reason: info.gpuFallback }),
+  });
   return generator;
 }
 
@@ -124,6 +167,9 @@ export const generatorEnvSchema = z.object({
   SIFT_GENERATOR_THREADS: optional(z.coerce.number().int().min(1).max(256)),
   SIFT_GENERATOR_URL: optional(z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL")),
   SIFT_GENERATOR_API_KEY: optional(z.string()),
+  SIFT_GENERATOR_OUTPUT: optional(z.enum(["structured", "text"])),
+  SIFT_GENERATOR_STRUCTURED_API: optional(z.enum(["response_format", "guided_json"])),
+  ...deviceEnvSchema.shape,
 });
 
 export function generatorSettingsFromEnv(
@@ -146,6 +192,8 @@ export function generatorSettingsFromEnv(
       url: env.SIFT_GENERATOR_URL,
       remoteModel: env.SIFT_GENERATOR_MODEL,
       apiKey: env.SIFT_GENERATOR_API_KEY,
+      output: env.SIFT_GENERATOR_OUTPUT,
+      structuredApi: env.SIFT_GENERATOR_STRUCTURED_API,
     };
   }
   return {
@@ -158,5 +206,7 @@ export function generatorSettingsFromEnv(
     modelStore: path.resolve(cwd, env.SIFT_MODEL_STORE ?? defaultModelStore),
     manifestPath: path.resolve(cwd, env.SIFT_MODEL_MANIFEST ?? defaultManifestPath),
     threads: env.SIFT_GENERATOR_THREADS,
+    output: env.SIFT_GENERATOR_OUTPUT,
+    device: env.SIFT_DEVICE,
   };
 }

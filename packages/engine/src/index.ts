@@ -1,8 +1,19 @@
 export { type DenseSide, documentChanges, type SnapshotChange } from "./collection-refresher";
 export { CatalogFeed, type CatalogFeedOptions, type DocumentsChanged } from "./catalog-feed";
+export {
+  type DeviceRequest,
+  deviceEnvSchema,
+  llamaGpuFor,
+  logPlacement,
+  type ModelStage,
+  onnxDeviceFor,
+  placementMessage,
+  type StagePlacement,
+} from "./device";
 export { type DenseStatus, Engine, type EngineIngestOptions, type EngineOptions } from "./engine";
 export {
   createGenerator,
+  type GeneratorOutputMode,
   type GeneratorSettings,
   generatorEnvSchema,
   generatorSettingsFromEnv,

@@ -16,6 +16,7 @@ import {
 } from "@sift/models";
 import type { RerankBlend, RerankOptions } from "@sift/retrieval";
 import { z } from "zod";
+import { type DeviceRequest, deviceEnvSchema, logPlacement, type ModelStage, onnxDeviceFor } from "./device";
 
 /** Which embedding model the engine uses; parsed from the environment by the wiring. */
 export type EmbeddingSettings =
@@ -29,6 +30,8 @@ export type EmbeddingSettings =
       manifestPath: string;
       dtype?: OnnxDtype | undefined;
       threads?: number | undefined;
+      /** Default `auto`: CUDA when onnxruntime-node can use it, else the CPU (see `onnxDeviceFor`). */
+      device?: DeviceRequest | undefined;
     }
   | {
       kind: "openai";
@@ -50,11 +53,23 @@ export type EmbeddingSettings =
 export async function createEmbedder(
   settings: EmbeddingSettings,
   logger: Logger,
+  /** Which stage this embedder serves, for the start-up line: the service's queries or the indexer's batches. */
+  stage: Extract<ModelStage, "query-embedding" | "batch-embedding"> = "query-embedding",
 ): Promise<Embedder | undefined> {
-  if (settings.kind === "none") return undefined;
+  const requested = settings.kind === "local" ? (settings.device ?? "auto") : "auto";
+  if (settings.kind === "none") {
+    logPlacement(logger, { stage, runs: "none", backend: "SIFT_EMBEDDING_MODEL=none", requested });
+    return undefined;
+  }
   const profiles = await loadModelProfiles(settings.manifestPath);
   const entry = profiles.resolveEmbeddingProfile(settings.model);
   if (settings.kind === "openai") {
+    logPlacement(logger, {
+      stage,
+      runs: "remote",
+      backend: `OpenAI-compatible embeddings at ${settings.url}`,
+      requested,
+    });
     return createOpenAICompatibleEmbedder({
       profile: entry.profile,
       baseUrl: settings.url,
@@ -75,15 +90,25 @@ export async function createEmbedder(
     const error = new ModelNotFoundError(directory, missing);
     if (settings.model !== undefined) throw error;
     logger.warn("no embedding model: dense and hybrid search are off", { reason: error.message });
+    logPlacement(logger, { stage, runs: "none", backend: "no embedding model in the store", requested });
     return undefined;
   }
+  const placed = onnxDeviceFor(requested);
   const embedder = createTransformersEmbedder({
     profile: entry.profile,
     modelStore: settings.modelStore,
     dtype,
+    device: placed.device,
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
   });
   await embedder.load();
+  logPlacement(logger, {
+    stage,
+    runs: placed.device,
+    backend: `onnxruntime-node ${entry.profile.id} ${dtype}`,
+    requested,
+    ...(placed.reason === undefined ? {} : { reason: placed.reason }),
+  });
   return embedder;
 }
 
@@ -108,6 +133,7 @@ export const embeddingEnvSchema = z.object({
   SIFT_EMBEDDING_URL: optional(z.string().regex(/^https?:\/\//, "must be an http:// or https:// URL")),
   SIFT_EMBEDDING_API_KEY: optional(z.string()),
   SIFT_EMBEDDING_REMOTE_MODEL: optional(z.string()),
+  ...deviceEnvSchema.shape,
 });
 
 /**
@@ -139,6 +165,7 @@ export function embeddingSettingsFromEnv(
     manifestPath,
     dtype: env.SIFT_EMBEDDING_DTYPE ?? "fp32",
     threads: env.SIFT_EMBEDDING_THREADS,
+    device: env.SIFT_DEVICE,
   };
 }
 
@@ -153,6 +180,8 @@ export type RerankSettings =
           modelStore: string;
           manifestPath: string;
           threads?: number | undefined;
+          /** Default `auto` (see `onnxDeviceFor`). */
+          device?: DeviceRequest | undefined;
         }
       | {
           kind: "http";
@@ -177,9 +206,21 @@ export async function createRerankStage(
   settings: RerankSettings,
   logger: Logger,
 ): Promise<RerankOptions | undefined> {
-  if (settings.kind === "none") return undefined;
+  const requested = settings.kind === "local" ? (settings.device ?? "auto") : "auto";
+  const off = (backend: string) =>
+    logPlacement(logger, { stage: "rerank", runs: "none", backend, requested });
+  if (settings.kind === "none") {
+    off("SIFT_RERANK_MODEL=none");
+    return undefined;
+  }
   let reranker: Reranker;
   if (settings.kind === "http") {
+    logPlacement(logger, {
+      stage: "rerank",
+      runs: "remote",
+      backend: `${settings.api} rerank at ${settings.url}`,
+      requested,
+    });
     reranker = createHttpReranker({
       url: settings.url,
       api: settings.api,
@@ -190,6 +231,7 @@ export async function createRerankStage(
     const profiles = await loadModelProfiles(settings.manifestPath);
     if (settings.model === undefined && profiles.defaultReranker === null) {
       logger.warn("no reranker: the model manifest names no default one; reranking is off");
+      off("the manifest names no default reranker");
       return undefined;
     }
     const entry = profiles.resolveRerankerProfile(settings.model);
@@ -199,14 +241,24 @@ export async function createRerankStage(
       const error = new ModelNotFoundError(directory, `missing ${weights ?? "fp32 weights"}`);
       if (settings.model !== undefined) throw error;
       logger.warn("no reranker: reranking is off", { reason: error.message });
+      off("no reranker model in the store");
       return undefined;
     }
+    const placed = onnxDeviceFor(requested);
     const local = createTransformersReranker({
       modelStore: settings.modelStore,
       profile: entry.profile,
+      device: placed.device,
       ...(settings.threads === undefined ? {} : { threads: settings.threads }),
     });
     await local.load();
+    logPlacement(logger, {
+      stage: "rerank",
+      runs: placed.device,
+      backend: `onnxruntime-node ${entry.profile.id}`,
+      requested,
+      ...(placed.reason === undefined ? {} : { reason: placed.reason }),
+    });
     reranker = local;
   }
   return {
@@ -227,6 +279,7 @@ export const rerankEnvSchema = z.object({
   SIFT_RERANK_CANDIDATES: optional(z.coerce.number().int().min(1).max(1000)),
   SIFT_RERANK_TIMEOUT_MS: optional(z.coerce.number().int().min(1).max(600_000)),
   SIFT_RERANK_BLEND: optional(z.enum(["none", "rrf", "minmax"])),
+  ...deviceEnvSchema.shape,
 });
 
 /** Rerank settings from already-validated variables (see `rerankEnvSchema`); `SIFT_RERANK_MODEL=none` turns it off. */
@@ -258,6 +311,7 @@ export function rerankSettingsFromEnv(
     model: env.SIFT_RERANK_MODEL,
     modelStore: path.resolve(cwd, env.SIFT_MODEL_STORE ?? defaultModelStore),
     manifestPath: path.resolve(cwd, env.SIFT_MODEL_MANIFEST ?? defaultManifestPath),
+    device: env.SIFT_DEVICE,
     ...stage,
   };
 }

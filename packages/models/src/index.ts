@@ -20,6 +20,7 @@ export {
   type OnnxDtype,
   type RerankerModelEntry,
 } from "./model-profiles";
+export { type OnnxCudaSupport, type OnnxDevice, probeOnnxCuda } from "./onnx-device";
 export {
   createOpenAICompatibleEmbedder,
   type OpenAICompatibleEmbedder,

@@ -17,6 +17,7 @@ import {
   SiftError,
 } from "@sift/core";
 import type { OnnxDtype } from "./model-profiles";
+import type { OnnxDevice } from "./onnx-device";
 import { loadExclusively } from "./transformers-env";
 
 /** The command that builds the offline model store (see infra/models/README.md). */
@@ -50,6 +51,11 @@ export interface TransformersEmbedderOptions {
   batchSize?: number;
   /** Let transformers.js fetch missing files from the Hugging Face hub; default false (offline). */
   allowRemote?: boolean;
+  /**
+   * ONNX Runtime execution provider: `cpu` (default) or `cuda`, which needs onnxruntime-node's CUDA provider
+   * library and a GPU (see `probeOnnxCuda`; the engine decides and logs the choice).
+   */
+  device?: OnnxDevice;
 }
 
 /** An in-process embedder; `cacheKey` names everything that changes its vectors (for the embedding cache). */
@@ -99,7 +105,7 @@ export function createTransformersEmbedder(options: TransformersEmbedderOptions)
     const tokenizer = await AutoTokenizer.from_pretrained(profile.id);
     const model = await AutoModel.from_pretrained(profile.id, {
       dtype,
-      device: "cpu",
+      device: options.device ?? "cpu",
       session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
     });
     const special = tokenizer.encode("");

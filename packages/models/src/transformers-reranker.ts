@@ -10,6 +10,7 @@ import {
 } from "@huggingface/transformers";
 import { type Reranker, type RerankerModelProfile, SiftError } from "@sift/core";
 import type { OnnxDtype } from "./model-profiles";
+import type { OnnxDevice } from "./onnx-device";
 import { ModelNotFoundError } from "./transformers-embedder";
 import { loadExclusively } from "./transformers-env";
 
@@ -30,6 +31,11 @@ export interface TransformersRerankerOptions {
   threads?: number;
   /** Let transformers.js fetch missing files from the Hugging Face hub; default false (offline). */
   allowRemote?: boolean;
+  /**
+   * ONNX Runtime execution provider: `cpu` (default) or `cuda`, which needs onnxruntime-node's CUDA provider
+   * library and a GPU (see `probeOnnxCuda`; the engine decides and logs the choice).
+   */
+  device?: OnnxDevice;
 }
 
 export interface TransformersReranker extends Reranker {
@@ -131,7 +137,7 @@ export function createTransformersReranker(options: TransformersRerankerOptions)
     const tokenizer = await AutoTokenizer.from_pretrained(id);
     const model = await AutoModelForSequenceClassification.from_pretrained(id, {
       dtype,
-      device: "cpu",
+      device: options.device ?? "cpu",
       session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
     });
     const special = tokenizer.encode("");
