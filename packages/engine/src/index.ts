@@ -1,5 +1,5 @@
-export { type DenseSide, documentChanges, type SnapshotChange } from "./collection-refresher";
 export { CatalogFeed, type CatalogFeedOptions, type DocumentsChanged } from "./catalog-feed";
+export { type DenseSide, documentChanges, type SnapshotChange } from "./collection-refresher";
 export {
   type DeviceRequest,
   deviceEnvSchema,
