@@ -11,7 +11,12 @@ import {
 import { DenseIndexManager, type DensePassage, type DenseSyncResult, passageText } from "@sift/dense";
 import { type RunIngestionOptions, runIngestion } from "@sift/ingest";
 import { LexicalIndexManager } from "@sift/lexical";
-import { type EmbeddingCostEstimate, estimateEmbeddingCost, withEmbeddingCache } from "@sift/models";
+import {
+  type EmbeddingCostEstimate,
+  estimateEmbeddingCost,
+  withEmbeddingCache,
+  withQueryEmbeddingCache,
+} from "@sift/models";
 import {
   type CollectionSnapshot,
   type DenseHandle,
@@ -42,8 +47,13 @@ export interface EngineOptions {
   dataDir: string;
   logger?: Logger | undefined;
   analyzer?: Analyzer | undefined;
-  /** The embedding model; without one the engine is BM25-only. Wrapped here with the store's cache. */
+  /**
+   * The embedding model; without one the engine is BM25-only. Wrapped here: passages with the store's
+   * persistent cache, queries with a bounded in-memory LRU (a search never writes to the store).
+   */
   embedder?: Embedder | undefined;
+  /** Query vectors the in-memory LRU holds. Default 4,096 (about 6 MB at 384 dimensions). */
+  queryCacheSize?: number | undefined;
   /**
    * Opens a collection's vector index for the embedder's model. Default: the embedded usearch index in
    * `<dataDir>/dense/<collectionId>/<model>/vectors`.
@@ -117,7 +127,12 @@ export class Engine {
         open: (id) => this.refresher(id).load(),
       },
       analyzer: this.analyzer,
-      embedder: this.embedder,
+      embedder:
+        options.embedder === undefined
+          ? undefined
+          : withQueryEmbeddingCache(options.embedder, {
+              ...(options.queryCacheSize === undefined ? {} : { capacity: options.queryCacheSize }),
+            }),
       fusion: options.fusion,
       rerank: options.rerank,
       legTimeoutMs: options.legTimeoutMs,

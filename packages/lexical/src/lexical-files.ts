@@ -51,9 +51,12 @@ export async function collectGarbage(input: {
   current: IndexGeneration;
   previous: IndexGeneration | undefined;
   written: Set<string>;
+  /** Files to keep whatever references them (segments written for a commit still to come). */
+  keep?: ReadonlySet<string>;
   logger: Logger;
 }): Promise<void> {
   const { store, directory, collectionId, current, previous, written, logger } = input;
+  const keep = input.keep ?? new Set<string>();
   try {
     const rows = await store.listGenerations(collectionId, BM25_GENERATION_KIND);
     const kept: IndexGeneration[] = [];
@@ -84,7 +87,7 @@ export async function collectGarbage(input: {
       for (const file of (await manifestSegmentFiles(join(directory, name))) ?? []) inUse.add(file);
     }
     for (const name of names) {
-      if (inUse.has(name) || !deletable(name)) continue;
+      if (inUse.has(name) || keep.has(name) || !deletable(name)) continue;
       await rm(join(directory, name), { force: true });
       written.delete(name);
     }

@@ -706,6 +706,55 @@ describe("LexicalIndexManager seam (apply, merge, current)", () => {
     }
   });
 
+  it("a commit landing between a merge's segment write and its commit does not delete the merged segment", async () => {
+    const collectionId = await newCollection(corpus.slice(0, 20));
+    let armed = false;
+    let hold: (() => void) | undefined;
+    let paused: (() => void) | undefined;
+    const pausedAtWrite = new Promise<void>((resolve) => (paused = resolve));
+    const lexical = manager({
+      ...deltaMode,
+      mergeSliceMs: 0,
+      faults: async (step) => {
+        // The merge's own segment is on disk, its manifest not yet: stop there once.
+        if (step === "segment-written" && armed && hold === undefined) {
+          await new Promise<void>((resolve) => {
+            hold = resolve;
+            paused!();
+          });
+        }
+      },
+    });
+    await lexical.open(collectionId);
+    await write(collectionId, corpus.slice(20, 30));
+    await lexical.sync(collectionId);
+    const merging = lexical.merge(collectionId);
+    armed = true; // the merge has not reached its first await's continuation yet
+    await pausedAtWrite;
+    // Another write commits (and collects garbage) while the merged segment waits for its manifest.
+    // (`apply`, not `sync`: a sync would wait for the merge in progress.)
+    await write(collectionId, corpus.slice(30, 35));
+    await lexical.apply(collectionId, {
+      revision: await store.getRevision(collectionId),
+      added: await chunksOf(
+        collectionId,
+        corpus.slice(30, 35).map((d) => d.id),
+      ),
+      removed: [],
+    });
+    hold!();
+    await merging;
+    // Tombstoning a chunk of the merged segment reads its forward index from the file.
+    await store.deleteDocuments(collectionId, ["s05", "s25"]);
+    await lexical.sync(collectionId);
+    const snapshot = lexical.current(collectionId)!;
+    expect(snapshot.stats.documents).toBe(33);
+    const fresh = await manager({ dataDir: join(dataDir, "fresh") }).openSnapshot(collectionId);
+    for (const query of queries) {
+      expect(snapshot.search({ query, limit: 20 })).toEqual(fresh.search({ query, limit: 20 }));
+    }
+  });
+
   it.each([
     "segment-written",
     "manifest-written",

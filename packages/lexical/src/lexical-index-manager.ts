@@ -147,6 +147,12 @@ export class LexicalIndexManager {
   readonly #queues = new Map<number, Promise<unknown>>();
   /** Names of files this process wrote, per collection directory (the only ones it may delete). */
   readonly #written = new Map<number, Set<string>>();
+  /**
+   * Segment files written but not yet named by a committed manifest (a merge persists its segment before
+   * it takes the collection's queue to commit): never garbage. A failed write's file stays here until the
+   * process ends, and is collected as a gone process's leftover after that.
+   */
+  readonly #uncommitted = new Set<string>();
   /** Public operations in flight, which `close` waits for. */
   readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
@@ -482,6 +488,8 @@ export class LexicalIndexManager {
   async #persistSegment(collectionId: number, built: Segment) {
     const file = ownFileName("seg", ".bin");
     this.#writtenIn(collectionId).add(file);
+    // Not yet named by any manifest: garbage collection of a concurrent commit must leave it alone.
+    this.#uncommitted.add(file);
     const path = join(this.#collectionDir(collectionId), file);
     const { sha256, forwardFile } = await writeSegmentFile(path, built, {
       analyzer: this.#analyzer.name,
@@ -538,6 +546,10 @@ export class LexicalIndexManager {
     const replaced = previous === undefined ? undefined : state.generation;
     state.generation = ready;
     state.snapshot = snapshot;
+    for (const view of snapshot.views) {
+      const ref = state.files.get(view.segment);
+      if (ref !== undefined) this.#uncommitted.delete(ref.file);
+    }
     for (const segment of state.files.keys()) {
       if (!snapshot.views.some((view) => view.segment === segment)) state.files.delete(segment);
     }
@@ -548,6 +560,7 @@ export class LexicalIndexManager {
       current: ready,
       previous: replaced,
       written: this.#writtenIn(collectionId),
+      keep: this.#uncommitted,
       logger: this.#logger,
     });
   }

@@ -26,6 +26,12 @@ export {
   type OpenAICompatibleEmbedder,
   type OpenAICompatibleEmbedderOptions,
 } from "./openai-compatible-embedder";
+export {
+  defaultQueryCacheCapacity,
+  type QueryCachedEmbedder,
+  type QueryEmbeddingCacheStats,
+  withQueryEmbeddingCache,
+} from "./query-embedding-cache";
 export { type CachedReranker, type RerankCacheStats, withRerankCache } from "./rerank-cache";
 export {
   assembleCommand,
