@@ -14,7 +14,6 @@ import type { RouteTable } from "../route-table";
 import { answerEventSchemas, answerRequestSchema, answerResponseSchema, collectionParams } from "../schemas";
 import { answerView, chunkDomain } from "../views";
 
-
 /**
  * The answer route retrieves with RRF k 60, not the search default (z-score, ADR 0016): its evidence
  * threshold must mean the same on a collection of 20 chunks as on one of 6,000. A fused z-score grows with
