@@ -108,6 +108,11 @@ export interface FeedOptions {
   servedModel?: string;
   /** How long the latest stored model version is trusted before the store is asked again. Default 5000. */
   modelRefreshMs?: number;
+  /**
+   * How long a tenant's profiles, as the collaborative features read them, are trusted before the store is
+   * asked again (profile writes through this `Feed` refresh them at once). Default 5000.
+   */
+  peerRefreshMs?: number;
   clock?: () => number;
   logger?: Logger;
 }
@@ -136,6 +141,8 @@ export class Feed {
   readonly #logger: Logger;
   readonly #tenants = new Map<string, Promise<TenantState>>();
   readonly #rankers = new Map<string, Ranker>();
+  /** Every profile of a tenant, for the collaborative features (see `#peers`). */
+  readonly #peerCache = new Map<string, { profiles: Promise<Profile[]>; loadedAt: number }>();
   /** The latest stored model per tenant, as last looked up (see `#rankerFor`). */
   readonly #stored = new Map<string, { ranker: Ranker; checkedAt: number }>();
   readonly #listeners = new Map<string, Set<Listener>>();
@@ -187,6 +194,7 @@ export class Feed {
       version: base.version + 1,
     };
     await this.#store.putProfile(profile);
+    this.#peerCache.delete(tenant);
     if (previous === undefined) await this.#backfill(profile, signal);
     return profile;
   }
@@ -199,6 +207,7 @@ export class Feed {
 
   async deleteProfile(tenant: string, user: string): Promise<boolean> {
     const deleted = await this.#store.deleteProfile(tenant, user);
+    this.#peerCache.delete(tenant);
     (await this.#tenant(tenant)).engagement.forget(user);
     return deleted;
   }
@@ -418,7 +427,7 @@ export class Feed {
     const [candidates, states, peers, state] = await Promise.all([
       this.#store.listCandidates(tenant, user),
       this.#store.getItemStates(tenant, user),
-      this.#store.listProfiles(tenant),
+      this.#peers(tenant),
       this.#tenant(tenant),
     ]);
     const records = await this.#store.getDocuments(tenant, candidates);
@@ -577,6 +586,23 @@ export class Feed {
   }
 
   // ---- per-tenant indexes ----
+
+  /**
+   * The tenant's profiles as peers: read once per `peerRefreshMs` (a feed read would otherwise decode every
+   * profile of the tenant). Peers contribute only stated parts (coverage, saved queries), which change on
+   * `putProfile`, and that drops the cache.
+   */
+  #peers(tenant: string): Promise<Profile[]> {
+    const now = performance.now();
+    const cached = this.#peerCache.get(tenant);
+    if (cached !== undefined && now - cached.loadedAt < (this.#options.peerRefreshMs ?? 5000)) {
+      return cached.profiles;
+    }
+    const profiles = this.#store.listProfiles(tenant);
+    this.#peerCache.set(tenant, { profiles, loadedAt: now });
+    profiles.catch(() => this.#peerCache.delete(tenant));
+    return profiles;
+  }
 
   #tenant(tenant: string): Promise<TenantState> {
     let state = this.#tenants.get(tenant);

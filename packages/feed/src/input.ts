@@ -37,7 +37,7 @@ export const profileInputSchema = z
       .strictObject({
         sources: z.array(z.string().min(1).max(256)).max(1000).default([]),
         tags: z.array(z.string().min(1).max(256)).max(1000).default([]),
-        documents: z.array(documentRefSchema).max(10_000).default([]),
+        documents: z.array(documentRefSchema).max(1000).default([]),
       })
       .default({ sources: [], tags: [], documents: [] }),
   })

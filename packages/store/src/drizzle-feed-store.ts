@@ -11,7 +11,7 @@ import {
   type ServedFeed,
   type StoredModel,
 } from "@sift/feed";
-import { and, asc, eq, gte, inArray, max, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, max, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import {
   feedCandidates,
@@ -82,6 +82,8 @@ const excluded = (column: PgColumn): SQL => sql`excluded.${sql.identifier(column
 
 /** Rows per insert statement: at most five parameters a row keeps it far below Postgres's 65,535. */
 const rowBatch = 1_000;
+/** Ids per `in (…)` list. */
+const idBatch = 5_000;
 
 function batches<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -245,27 +247,30 @@ export class DrizzleFeedStore implements FeedStore {
   getDocuments(tenant: string, refs: readonly DocumentRef[]): Promise<Map<string, FeedDocumentRecord>> {
     const found = new Map<string, FeedDocumentRecord>();
     if (refs.length === 0) return Promise.resolve(found);
+    // Per collection, one `document_id = any(…)` lookup on the primary key (an OR of pairs plans badly).
+    const byCollection = new Map<string, string[]>();
+    for (const ref of refs) {
+      const ids = byCollection.get(ref.collection) ?? [];
+      ids.push(ref.documentId);
+      byCollection.set(ref.collection, ids);
+    }
     return this.run("feed.getDocuments", async () => {
-      for (const batch of batches(refs, rowBatch)) {
-        const rows = await this.db
-          .select({ record: feedDocuments.record })
-          .from(feedDocuments)
-          .where(
-            and(
-              eq(feedDocuments.tenant, tenant),
-              or(
-                ...batch.map((ref) =>
-                  and(
-                    eq(feedDocuments.collection, ref.collection),
-                    eq(feedDocuments.documentId, ref.documentId),
-                  ),
-                ),
+      for (const [collection, ids] of byCollection) {
+        for (const batch of batches([...new Set(ids)], idBatch)) {
+          const rows = await this.db
+            .select({ record: feedDocuments.record })
+            .from(feedDocuments)
+            .where(
+              and(
+                eq(feedDocuments.tenant, tenant),
+                eq(feedDocuments.collection, collection),
+                inArray(feedDocuments.documentId, batch),
               ),
-            ),
-          );
-        for (const row of rows) {
-          const record = decodeRecord<FeedDocumentRecord>(row.record);
-          found.set(documentKey(record), record);
+            );
+          for (const row of rows) {
+            const record = decodeRecord<FeedDocumentRecord>(row.record);
+            found.set(documentKey(record), record);
+          }
         }
       }
       return found;

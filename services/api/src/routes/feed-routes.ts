@@ -56,7 +56,7 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       description:
         "Saved queries, coverage filter, followed collections and mutes. Learned state (interest centroids, " +
         "saved documents) is kept across replacements. A key bound to a user may set its own profile; " +
-        "otherwise a writer key is needed. Body limit: SIFT_MAX_BODY_BYTES (mutes may list 10,000 documents).",
+        "otherwise a writer key is needed. Body limit: SIFT_MAX_BODY_BYTES (mutes may list 1,000 documents).",
       tag: "feed",
       role: "reader",
       params: userParams,
