@@ -8,6 +8,7 @@ export default defineConfig({
       "indexer/src/**/*.test.ts",
       "eval/src/**/*.test.ts",
       "infra/tests/**/*.test.ts",
+      "examples/*/src/**/*.test.ts",
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -9,9 +9,10 @@ source infra/scripts/bootstrap.sh
 if [[ "${SIFT_EMBEDDING_MODEL:-}" != "none" && -z "${SIFT_EMBEDDING_URL:-}" ]]; then
   python3 infra/models/assemble.py >&2 || echo "sift: could not assemble the model store; starting BM25-only" >&2
 fi
-# The playground the service serves at / (a Vite build, about 2 s), rebuilt when its sources are newer.
-page=services/playground/dist/index.html
-if [[ ! -f "$page" || -n "$(find services/playground/src services/playground/index.html -newer "$page" -print -quit)" ]]; then
-  pnpm --silent --filter @sift/playground build >&2 || echo "sift: could not build the playground; / will say how" >&2
+# `pnpm build` (infra/scripts/build.mjs): the service as one JavaScript bundle and the playground page,
+# rebuilt (a few seconds) when any source or the lockfile is newer than the bundle; then node runs it.
+bundle=services/api/dist/main.js
+if [[ ! -f "$bundle" || ! -f services/playground/dist/index.html || -n "$(find packages/*/src services/*/src services/playground/index.html indexer/src pnpm-lock.yaml -newer "$bundle" -print -quit)" ]]; then
+  pnpm --silent build >&2
 fi
-exec pnpm --silent serve
+exec node --enable-source-maps "$bundle"

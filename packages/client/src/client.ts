@@ -4,8 +4,11 @@ import type {
   AnswerResponse,
   AnswerStreamEvent,
   ApiErrorBody,
+  ApiKey,
+  AuditEvent,
   Collection,
   CollectionDetails,
+  CreateKeyRequest,
   DocumentInput,
   DocumentSummary,
   FeedEventInput,
@@ -110,6 +113,54 @@ export class SiftClient {
     return this.#json("PUT", `/v1/collections/${segment(collection)}`, undefined, options);
   }
 
+  /** Deletes the collection with its documents and indexes. */
+  async deleteCollection(collection: string, options?: CallOptions): Promise<void> {
+    await this.#send("DELETE", `/v1/collections/${segment(collection)}`, undefined, options);
+  }
+
+  /** Makes a key (admin keys; within the caller's tenant). `key` is in this answer only. */
+  createKey(request: CreateKeyRequest, options?: CallOptions): Promise<ApiKey & { key: string }> {
+    return this.#json("POST", "/v1/keys", request, options);
+  }
+
+  /** The tenant's keys, newest first, without secrets. */
+  async listKeys(options?: CallOptions): Promise<ApiKey[]> {
+    return (await this.#json<{ keys: ApiKey[] }>("GET", "/v1/keys", undefined, options)).keys;
+  }
+
+  async revokeKey(id: string, options?: CallOptions): Promise<void> {
+    await this.#send("DELETE", `/v1/keys/${segment(id)}`, undefined, options);
+  }
+
+  /** The tenant's audit trail, newest first; pass `nextCursor` back as `cursor`. */
+  listAudit(
+    page: { limit?: number; cursor?: string } = {},
+    options?: CallOptions,
+  ): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
+    return this.#json("GET", `/v1/audit${pageQuery(page)}`, undefined, options);
+  }
+
+  /** The service's OpenAPI 3.1 document. */
+  openApiDocument(
+    options?: CallOptions,
+  ): Promise<{ openapi: string; paths: Record<string, Record<string, unknown>> }> {
+    return this.#json("GET", "/openapi.json", undefined, options);
+  }
+
+  /**
+   * The Prometheus exposition text. `/metrics` takes the service's SIFT_METRICS_TOKEN, not an API key: pass
+   * it as `token` (a service with auth off needs none).
+   */
+  async metrics(token?: string, options?: CallOptions): Promise<string> {
+    const headers: Record<string, string> = { accept: "text/plain" };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const init: RequestInit = { headers };
+    if (options?.signal !== undefined) init.signal = options.signal;
+    const response = await this.#fetch(`${this.#baseUrl}/metrics`, init);
+    if (!response.ok) throw await apiError(response, "GET", "/metrics");
+    return response.text();
+  }
+
   search(collection: string, request: SearchRequest, options?: CallOptions): Promise<SearchResponse> {
     return this.#json("POST", `/v1/collections/${segment(collection)}/search`, request, options);
   }
@@ -173,11 +224,12 @@ export class SiftClient {
     page: { limit?: number; cursor?: string } = {},
     options?: CallOptions,
   ): Promise<{ documents: DocumentSummary[]; nextCursor: string | null }> {
-    const query = new URLSearchParams();
-    if (page.limit !== undefined) query.set("limit", String(page.limit));
-    if (page.cursor !== undefined) query.set("cursor", page.cursor);
-    const suffix = query.size === 0 ? "" : `?${query}`;
-    return this.#json("GET", `/v1/collections/${segment(collection)}/documents${suffix}`, undefined, options);
+    return this.#json(
+      "GET",
+      `/v1/collections/${segment(collection)}/documents${pageQuery(page)}`,
+      undefined,
+      options,
+    );
   }
 
   /** Creates or replaces 1–1000 documents; answers with the ingestion job that did it. */
@@ -216,11 +268,7 @@ export class SiftClient {
     page: { limit?: number; cursor?: string } = {},
     options?: CallOptions,
   ): Promise<FeedPage> {
-    const query = new URLSearchParams();
-    if (page.limit !== undefined) query.set("limit", String(page.limit));
-    if (page.cursor !== undefined) query.set("cursor", page.cursor);
-    const suffix = query.size === 0 ? "" : `?${query}`;
-    return this.#json("GET", `/v1/users/${segment(user)}/feed${suffix}`, undefined, options);
+    return this.#json("GET", `/v1/users/${segment(user)}/feed${pageQuery(page)}`, undefined, options);
   }
 
   feedWhy(user: string, itemId: string, options?: CallOptions): Promise<FeedExplanation> {
@@ -253,13 +301,25 @@ export class SiftClient {
     if (options?.signal !== undefined) init.signal = options.signal;
     const response = await this.#fetch(`${this.#baseUrl}${path}`, init);
     if (response.ok) return response;
-    const text = await response.text();
-    let parsed: { error?: Partial<ApiErrorBody> } | undefined;
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch {
-      parsed = undefined;
-    }
-    throw new SiftApiError(response.status, method, path.split("?")[0] ?? path, parsed?.error);
+    throw await apiError(response, method, path.split("?")[0] ?? path);
   }
+}
+
+/** A non-2xx response as a {@link SiftApiError} (its body read and parsed when it is the API's). */
+async function apiError(response: Response, method: string, path: string): Promise<SiftApiError> {
+  const text = await response.text();
+  let parsed: { error?: Partial<ApiErrorBody> } | undefined;
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    parsed = undefined;
+  }
+  return new SiftApiError(response.status, method, path, parsed?.error);
+}
+
+function pageQuery(page: { limit?: number; cursor?: string }): string {
+  const query = new URLSearchParams();
+  if (page.limit !== undefined) query.set("limit", String(page.limit));
+  if (page.cursor !== undefined) query.set("cursor", page.cursor);
+  return query.size === 0 ? "" : `?${query}`;
 }

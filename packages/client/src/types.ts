@@ -322,3 +322,43 @@ export interface ApiErrorBody {
   requestId: string;
   fields?: Array<{ path: string; message: string }>;
 }
+
+export type Role = "reader" | "writer" | "admin";
+
+/** `POST /v1/keys`. `filter` scopes a reader key; `user` binds the key to a user (feeds). */
+export interface CreateKeyRequest {
+  role: Role;
+  name?: string;
+  filter?: Filter;
+  user?: string;
+  /** ISO 8601 date-time. */
+  expiresAt?: string;
+}
+
+/** A key's record, without its secret. */
+export interface ApiKey {
+  id: string;
+  tenant: string;
+  role: Role;
+  name: string | null;
+  filter: Filter | null;
+  user: string | null;
+  /** The first characters of the key. */
+  preview: string;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export interface AuditEvent {
+  at: string;
+  /** `key:<id>`, `cli:<user>`, `bootstrap` or `anonymous`. */
+  actor: string;
+  action: string;
+  collection: string | null;
+  target: string | null;
+  detail: Record<string, JsonValue>;
+  requestId: string | null;
+}

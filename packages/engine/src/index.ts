@@ -30,3 +30,12 @@ export {
   rerankEnvSchema,
   rerankSettingsFromEnv,
 } from "./models";
+export {
+  type OpenSiftOptions,
+  openSift,
+  type Sift,
+  type SiftAnswerOptions,
+  type SiftDocument,
+  type SiftDocumentInput,
+  type SiftSearchOptions,
+} from "./open-sift";
