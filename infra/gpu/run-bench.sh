@@ -51,7 +51,7 @@ export SIFT_MODEL_STORE="$root/models"
   else
     echo "gpu: nvidia-smi not found"
   fi
-  echo "embedding server: $embed_backend on $embed_device (a stand-in for TEI: embed_server.py)"
+  echo "embedding server asked: $embed_backend on $embed_device (embed_server.py, a stand-in for TEI)"
 } | tee "$out/environment.txt"
 
 answers() { # $1 = device
@@ -75,6 +75,9 @@ embeddings_remote() {
     kill -0 $server 2>/dev/null || { echo "run-bench: the embedding server died, see $out/embed-server.log" >&2; return 1; }
     sleep 1
   done
+  # What the server really runs on (it falls back to the CPU when it cannot have CUDA, and says so).
+  "$python" -c "import json,urllib.request; h=json.load(urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=5)); print('embedding server runs: ' + h['backend'])" \
+    | tee -a "$out/environment.txt"
   "$node" "$root/app/bench-embed-passages.mjs" --url "http://127.0.0.1:$port" --dataset "$root/data/scifact" \
     --manifest "$root/models/manifest.json" --model-store "$root/models" ${passages:+--passages "$passages"} \
     --json "$out/embed-server.json" 2>&1 | tee "$out/embed-server.txt"
@@ -111,7 +114,7 @@ for (const device of ["cuda", "auto", "cpu"]) {
 }
 lines.push("", "| embeddings | chunks | seconds | passages/s |", "|---|---|---|---|");
 const server = read("embed-server.json");
-if (server?.remote) lines.push(`| ${readFileSync(`${out}/environment.txt`, "utf8").match(/embedding server: (.*)/)?.[1]} | ${server.remote.passages} | ${server.remote.seconds.toFixed(2)} | ${server.remote.passagesPerSecond.toFixed(1)} |`);
+if (server?.remote) lines.push(`| ${readFileSync(`${out}/environment.txt`, "utf8").match(/embedding server runs: (.*)/)?.[1] ?? "embedding server"} (embed_server.py, standing in for TEI) | ${server.remote.passages} | ${server.remote.seconds.toFixed(2)} | ${server.remote.passagesPerSecond.toFixed(1)} |`);
 const cpu = read("embed-cpu.json");
 if (cpu?.localCpu) lines.push(`| in-process ONNX, CPU, ${cpu.localCpu.threads} threads | ${cpu.localCpu.passages} | ${cpu.localCpu.seconds.toFixed(2)} | ${cpu.localCpu.passagesPerSecond.toFixed(1)} |`);
 console.log(lines.join("\n"));

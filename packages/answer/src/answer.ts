@@ -8,7 +8,7 @@ import {
   type MalformedCitation,
   type RemovedCitation,
 } from "./citations";
-import { claimsJsonSchema, type GeneratorOutput } from "./claims";
+import { claimCharsFor, claimsJsonSchema, type GeneratorOutput } from "./claims";
 import { decideEvidence, type EvidenceDecision, type EvidencePolicy } from "./evidence";
 import type { FinishReason, Generator, GeneratorEvent, GeneratorKind, GeneratorUsage } from "./generator";
 import {
@@ -351,7 +351,8 @@ function claimsRequest(
   style: PromptStyle,
 ) {
   const prompt = buildAnswerPrompt(request.question, packed, { style, nonce, format: "claims" });
-  return { system: prompt.system, prompt: prompt.prompt, schema: claimsJsonSchema(packed.length) };
+  const schema = claimsJsonSchema(packed.length, { maxClaimChars: claimCharsFor(request.maxTokens) });
+  return { system: prompt.system, prompt: prompt.prompt, schema };
 }
 
 /** Runs `answer` to the end and gathers its events into one result. */

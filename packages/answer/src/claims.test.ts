@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { answer, collectAnswer } from "./answer";
-import { ClaimTextRenderer, claimsJsonSchema } from "./claims";
+import { ClaimTextRenderer, claimCharsFor, claimsJsonSchema } from "./claims";
 import type { GenerateRequest, Generator, GeneratorEvent } from "./generator";
 import { type JsonStreamEvent, JsonStreamReader, JsonStreamSyntaxError } from "./json-stream-reader";
 import type { Passage } from "./passages";
@@ -150,6 +150,10 @@ describe("claimsJsonSchema", () => {
     });
     expect(() => claimsJsonSchema(0)).toThrow(RangeError);
   });
+
+  it("bounds a claim's text by the token budget, so that its sources still fit", () => {
+    expect([16, 64, 96, 256, 1000].map(claimCharsFor)).toEqual([40, 120, 216, 400, 400]);
+  });
 });
 
 /** A claims generator that writes fixed JSON, split into small pieces, and keeps the requests it got. */
@@ -209,7 +213,8 @@ describe("answer with a claims generator", () => {
     );
     const claims = generator.requests[0]?.claims;
     expect(`${claims?.system}${claims?.prompt}`).toContain('{"claims": [{"text": "...", "sources": [1]}]}');
-    expect(claims?.schema).toEqual(claimsJsonSchema(2));
+    // maxTokens 64 leaves (64 − 24) × 3 = 120 characters per claim.
+    expect(claims?.schema).toEqual(claimsJsonSchema(2, { maxClaimChars: 120 }));
     expect(generator.requests[0]?.prompt).not.toContain('"claims"');
     expect(result.text).toBe("Aspirin lowers the risk [1]. It raises it.");
     expect(result.removedCitations).toEqual([{ marker: "[9]", source: 9, offset: 27 }]);

@@ -335,6 +335,11 @@ export const answerResponseSchema = z.object({
   malformedCitations: z.array(z.object({ marker: z.string(), offset: z.number().int() })),
   outcome: z.enum(["answered", "no-evidence"]),
   generator: generatorSchema,
+  output: z
+    .enum(["text", "claims"])
+    .describe(
+      "what the generator wrote: free text with [n] citations, or JSON claims rendered as cited text",
+    ),
   finishReason: z.enum(["stop", "length", "cancelled"]),
   usage: usageSchema,
   timings: answerTimingsSchema,
@@ -364,6 +369,11 @@ export const answerEventSchemas = {
     type: z.literal("done"),
     outcome: z.enum(["answered", "no-evidence"]),
     generator: generatorSchema,
+    output: z
+      .enum(["text", "claims"])
+      .describe(
+        "what the generator wrote: free text with [n] citations, or JSON claims rendered as cited text",
+      ),
     finishReason: z.enum(["stop", "length", "cancelled"]),
     usage: usageSchema,
     timings: answerTimingsSchema,
