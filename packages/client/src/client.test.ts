@@ -26,7 +26,7 @@ describe("SiftClient against a real service process (sample corpus)", () => {
     expect(top.documentId).toBe("hybrid-search.md");
     expect(top.legs.bm25?.rank).toBeGreaterThan(0);
     if (withEmbeddingModel) {
-      expect(top.scoreKind).toBe("fused:rrf");
+      expect(top.scoreKind).toBe("fused:zscore");
       const sum = (top.legs.bm25?.contribution ?? 0) + (top.legs.dense?.contribution ?? 0);
       expect(sum).toBeCloseTo(top.score, 9);
     }

@@ -96,6 +96,8 @@ export class Engine {
   readonly searcher: Searcher;
   readonly analyzer: Analyzer;
   readonly embedder: Embedder | undefined;
+  /** The searcher's query embedder: the model behind an in-memory LRU of query vectors (its `stats`). */
+  readonly queryEmbedder: Embedder | undefined;
   private readonly logger: Logger;
   private readonly denseStatuses = new Map<number, Exclude<DenseStatus, "unavailable">>();
   private readonly refreshers = new Map<number, CollectionRefresher>();
@@ -121,18 +123,19 @@ export class Engine {
     this.embedder =
       options.embedder === undefined ? undefined : withEmbeddingCache(options.embedder, options.store);
     this.dense = this.createDense(this.embedder);
+    this.queryEmbedder =
+      options.embedder === undefined
+        ? undefined
+        : withQueryEmbeddingCache(options.embedder, {
+            ...(options.queryCacheSize === undefined ? {} : { capacity: options.queryCacheSize }),
+          });
     this.searcher = new Searcher({
       snapshots: {
         current: (id) => this.refreshers.get(id)?.current,
         open: (id) => this.refresher(id).load(),
       },
       analyzer: this.analyzer,
-      embedder:
-        options.embedder === undefined
-          ? undefined
-          : withQueryEmbeddingCache(options.embedder, {
-              ...(options.queryCacheSize === undefined ? {} : { capacity: options.queryCacheSize }),
-            }),
+      embedder: this.queryEmbedder,
       fusion: options.fusion,
       rerank: options.rerank,
       legTimeoutMs: options.legTimeoutMs,

@@ -46,7 +46,7 @@ const searchInput = {
   fusion: z
     .enum(["rrf", "minmax", "zscore", "dbsf"])
     .optional()
-    .describe("Hybrid fusion method (default rrf)"),
+    .describe("Hybrid fusion method (default zscore)"),
   filter,
 };
 const searchOutput = z.looseObject({

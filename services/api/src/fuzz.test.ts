@@ -5,7 +5,7 @@
  * bodies, invalid input refused, and auth not ignored. Its HAR report is read back to count the requests.
  */
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -132,6 +132,7 @@ describe("fuzzing every route from /openapi.json (schemathesis)", () => {
     }
     const serverErrors = entries.filter((e) => e.response.status >= 500);
     const summary = result.output.slice(result.output.lastIndexOf("SUMMARY"));
+    await writeFile(path.join(tmpdir(), "sift-fuzz-last-output.txt"), result.output);
     console.log(
       `fuzz: ${entries.length} requests (seed ${seed}), ${serverErrors.length} with 5xx, per route:`,
       Object.fromEntries(perRoute),

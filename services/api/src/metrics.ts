@@ -201,7 +201,12 @@ export class ServiceMetrics {
         }
       },
     });
-    const cacheStats = () => cacheStatsOf(self.sources?.engine.embedder);
+    // Passages hit the persistent cache, queries the in-memory LRU in front of the model: both count.
+    const cacheStats = () => {
+      const passages = cacheStatsOf(self.sources?.engine.embedder);
+      const queries = cacheStatsOf(self.sources?.engine.queryEmbedder);
+      return { hits: passages.hits + queries.hits, misses: passages.misses + queries.misses };
+    };
     new Counter({
       name: "sift_embedding_cache_hits_total",
       help: "Texts (queries and passages) whose vector came from the embedding cache",

@@ -163,7 +163,7 @@ describe.skipIf(!haveChromium)(
       const widths = await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute("width"))));
       expect(widths.every((w) => w > 1)).toBe(true);
       await expect(first.locator(".score .hint").textContent()).resolves.toBe(
-        withEmbeddingModel ? "fused:rrf" : "bm25",
+        withEmbeddingModel ? "fused:zscore" : "bm25",
       );
       await shot("2-search");
 

@@ -11,7 +11,7 @@ const emptyRow = (): FilterRow => ({ field: "", op: "eq", value: "", negate: fal
 export function SearchView({ client, collection, open, fail }: ViewProps) {
   const [query, setQuery] = useState("");
   const [mode, setMode] = useState<SearchMode | "">("");
-  const [fusion, setFusion] = useState<FusionMethod>("rrf");
+  const [fusion, setFusion] = useState<FusionMethod>("zscore");
   const [k, setK] = useState(10);
   const [rows, setRows] = useState<FilterRow[]>([]);
   const [combine, setCombine] = useState<"all" | "any">("all");

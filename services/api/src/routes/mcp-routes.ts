@@ -1,6 +1,7 @@
 import { SiftClient } from "@sift/client";
 import { createMcpHttpHandler, httpBackend } from "@sift/mcp";
 import type { Hono } from "hono";
+import { z } from "zod";
 import { authenticate, tenantHeader } from "../auth";
 import type { AppDependencies, AppEnv } from "../context";
 import type { RouteTable } from "../route-table";
@@ -11,6 +12,13 @@ import type { RouteTable } from "../route-table";
  * `/v1` routes in-process with the caller's own key (or tenant header with auth off), so an agent gets
  * exactly what the HTTP API gives that key: role, scope, tenant, rate limit, the same hits and offsets.
  */
+/** The MCP transport's own refusals are JSON-RPC errors, not Sift's error body. */
+const jsonRpcError = z.object({
+  jsonrpc: z.literal("2.0"),
+  error: z.object({ code: z.number().int(), message: z.string() }),
+  id: z.union([z.string(), z.number(), z.null()]),
+});
+
 export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDependencies): void {
   // The tool calls spend the caller's rate limit; the MCP envelope itself does not.
   app.use("/mcp", authenticate(deps, { rateLimit: false }));
@@ -24,6 +32,10 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
       fetch: inProcess,
     });
     return createMcpHttpHandler(httpBackend(client))(request);
+  };
+  const notAcceptable = {
+    description: "a JSON-RPC error: the Accept header lacks application/json or text/event-stream",
+    schema: jsonRpcError,
   };
   const common = {
     path: "/mcp",
@@ -46,6 +58,7 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
           text: ["application/json", "text/event-stream"],
         },
         202: { description: "a notification or response was accepted" },
+        406: notAcceptable,
       },
       errors: [400],
     },
@@ -60,6 +73,9 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
         summary: `MCP ${method.toUpperCase()}: not offered by a stateless server`,
         responses: {
           405: { description: "Method Not Allowed (stateless: no standalone stream, no session)" },
+          ...(method === "get"
+            ? { 406: notAcceptable }
+            : { 200: { description: "nothing to end: a stateless server keeps no session" } }),
         },
       },
       (c) => handle(c.req.raw),
