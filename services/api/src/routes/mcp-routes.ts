@@ -1,6 +1,7 @@
 import { SiftClient } from "@sift/client";
 import { createMcpHttpHandler, httpBackend } from "@sift/mcp";
 import type { Hono } from "hono";
+import { z } from "zod";
 import { authenticate, tenantHeader } from "../auth";
 import type { AppDependencies, AppEnv } from "../context";
 import type { RouteTable } from "../route-table";
@@ -34,6 +35,7 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
       "list_collections; send `Accept: application/json, text/event-stream`. The key's tenant, role and " +
       "scope apply to every tool call.",
   };
+  const refused = (description: string) => ({ description, schema: jsonRpcError });
   routes.define(
     {
       ...common,
@@ -42,15 +44,20 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
       summary: "MCP: a JSON-RPC message or batch",
       responses: {
         200: {
-          description: "the JSON-RPC response (JSON, or one Server-Sent Event)",
-          text: ["application/json", "text/event-stream"],
+          description: "the JSON-RPC response: JSON, or Server-Sent Events",
+          schema: z.union([jsonRpcMessage, z.array(jsonRpcMessage)]),
+          text: "text/event-stream",
         },
         202: { description: "a notification or response was accepted" },
+        400: refused("not a JSON-RPC message (a JSON-RPC error)"),
+        406: refused("Accept lacks application/json and text/event-stream"),
+        415: refused("Content-Type is not application/json"),
       },
-      errors: [400],
     },
     (c) => handle(c.req.raw),
   );
+  // A stateless server offers no standalone stream (GET) and no session to end (DELETE): the SDK would
+  // hold a GET stream open forever, so these are answered here.
   for (const method of ["get", "delete"] as const) {
     routes.define(
       {
@@ -58,11 +65,21 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
         method,
         operationId: `mcp${method === "get" ? "Stream" : "EndSession"}`,
         summary: `MCP ${method.toUpperCase()}: not offered by a stateless server`,
-        responses: {
-          405: { description: "Method Not Allowed (stateless: no standalone stream, no session)" },
-        },
+        responses: { 405: refused("Method Not Allowed: only POST (stateless, no stream, no session)") },
       },
-      (c) => handle(c.req.raw),
+      (c) =>
+        c.json(
+          { jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: use POST" }, id: null },
+          405,
+          { allow: "POST" },
+        ),
     );
   }
 }
+
+const jsonRpcMessage = z.looseObject({ jsonrpc: z.literal("2.0") });
+const jsonRpcError = z.object({
+  jsonrpc: z.literal("2.0"),
+  error: z.looseObject({ code: z.number().int(), message: z.string() }),
+  id: z.union([z.string(), z.number(), z.null()]),
+});
