@@ -12,13 +12,6 @@ import type { RouteTable } from "../route-table";
  * `/v1` routes in-process with the caller's own key (or tenant header with auth off), so an agent gets
  * exactly what the HTTP API gives that key: role, scope, tenant, rate limit, the same hits and offsets.
  */
-/** The MCP transport's own refusals are JSON-RPC errors, not Sift's error body. */
-const jsonRpcError = z.object({
-  jsonrpc: z.literal("2.0"),
-  error: z.object({ code: z.number().int(), message: z.string() }),
-  id: z.union([z.string(), z.number(), z.null()]),
-});
-
 export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDependencies): void {
   // The tool calls spend the caller's rate limit; the MCP envelope itself does not.
   app.use("/mcp", authenticate(deps, { rateLimit: false }));
@@ -33,10 +26,6 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
     });
     return createMcpHttpHandler(httpBackend(client))(request);
   };
-  const notAcceptable = {
-    description: "a JSON-RPC error: the Accept header lacks application/json or text/event-stream",
-    schema: jsonRpcError,
-  };
   const common = {
     path: "/mcp",
     tag: "mcp",
@@ -46,6 +35,7 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
       "list_collections; send `Accept: application/json, text/event-stream`. The key's tenant, role and " +
       "scope apply to every tool call.",
   };
+  const refused = (description: string) => ({ description, schema: jsonRpcError });
   routes.define(
     {
       ...common,
@@ -54,16 +44,20 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
       summary: "MCP: a JSON-RPC message or batch",
       responses: {
         200: {
-          description: "the JSON-RPC response (JSON, or one Server-Sent Event)",
-          text: ["application/json", "text/event-stream"],
+          description: "the JSON-RPC response: JSON, or Server-Sent Events",
+          schema: z.union([jsonRpcMessage, z.array(jsonRpcMessage)]),
+          text: "text/event-stream",
         },
         202: { description: "a notification or response was accepted" },
-        406: notAcceptable,
+        400: refused("not a JSON-RPC message (a JSON-RPC error)"),
+        406: refused("Accept lacks application/json and text/event-stream"),
+        415: refused("Content-Type is not application/json"),
       },
-      errors: [400],
     },
     (c) => handle(c.req.raw),
   );
+  // A stateless server offers no standalone stream (GET) and no session to end (DELETE): the SDK would
+  // hold a GET stream open forever, so these are answered here.
   for (const method of ["get", "delete"] as const) {
     routes.define(
       {
@@ -71,14 +65,21 @@ export function mcpRoutes(app: Hono<AppEnv>, routes: RouteTable, deps: AppDepend
         method,
         operationId: `mcp${method === "get" ? "Stream" : "EndSession"}`,
         summary: `MCP ${method.toUpperCase()}: not offered by a stateless server`,
-        responses: {
-          405: { description: "Method Not Allowed (stateless: no standalone stream, no session)" },
-          ...(method === "get"
-            ? { 406: notAcceptable }
-            : { 200: { description: "nothing to end: a stateless server keeps no session" } }),
-        },
+        responses: { 405: refused("Method Not Allowed: only POST (stateless, no stream, no session)") },
       },
-      (c) => handle(c.req.raw),
+      (c) =>
+        c.json(
+          { jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: use POST" }, id: null },
+          405,
+          { allow: "POST" },
+        ),
     );
   }
 }
+
+const jsonRpcMessage = z.looseObject({ jsonrpc: z.literal("2.0") });
+const jsonRpcError = z.object({
+  jsonrpc: z.literal("2.0"),
+  error: z.looseObject({ code: z.number().int(), message: z.string() }),
+  id: z.union([z.string(), z.number(), z.null()]),
+});
