@@ -2,7 +2,8 @@ import { parseArgs } from "node:util";
 import type { SiftStore } from "@sift/core";
 import { SiftError } from "@sift/core";
 import type { Feed, FeedItem, TrainingGroup } from "@sift/feed";
-import { ConfigError, parseConfig } from "./config";
+import type { IndexerConfig } from "./config";
+import { type SubcommandIo, subcommandConfig } from "./subcommand";
 
 export const feedHelp = `Usage: sift feed <show|train> [options]
 
@@ -28,13 +29,6 @@ const options = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-export interface FeedIo {
-  write: (text: string) => void;
-  fail: (text: string) => void;
-  env: Record<string, string | undefined>;
-  cwd: string;
-}
-
 class FeedUsageError extends Error {}
 
 type Parsed = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
@@ -44,7 +38,7 @@ const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const userPattern = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
 /** Runs `sift feed …`; returns the exit code (0, 1, 2 or 3). */
-export async function runFeed(argv: string[], io: FeedIo): Promise<number> {
+export async function runFeed(argv: string[], io: SubcommandIo): Promise<number> {
   let parsed: Parsed;
   let run: Run;
   try {
@@ -59,20 +53,12 @@ export async function runFeed(argv: string[], io: FeedIo): Promise<number> {
     io.fail(`sift feed: ${error.message}\nRun 'sift feed --help' for usage.`);
     return 2;
   }
-  let config: ReturnType<typeof parseConfig>;
-  try {
-    config = parseConfig(io.env, io.cwd);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.fail(`sift: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = subcommandConfig(io);
+  if (config === 2) return 2;
   return withFeed(config.store, io, run);
 }
 
-async function withFeed(storeOptions: ReturnType<typeof parseConfig>["store"], io: FeedIo, run: Run) {
+async function withFeed(storeOptions: IndexerConfig["store"], io: SubcommandIo, run: Run) {
   const [{ openStore, feedStoreOf }, { Feed }] = await Promise.all([
     import("@sift/store"),
     import("@sift/feed"),
@@ -99,7 +85,7 @@ async function withFeed(storeOptions: ReturnType<typeof parseConfig>["store"], i
   }
 }
 
-function planFeed(parsed: Parsed, io: FeedIo): Run {
+function planFeed(parsed: Parsed, io: SubcommandIo): Run {
   const [sub, ...rest] = parsed.positionals;
   const v = parsed.values;
   const tenant = checked(v.tenant ?? "default", namePattern, "--tenant");
@@ -139,7 +125,7 @@ function checked(value: string, pattern: RegExp, what: string): string {
 
 async function show(
   feed: Feed,
-  io: FeedIo,
+  io: SubcommandIo,
   plan: { tenant: string; user: string; limit: number; why: boolean; json: boolean },
 ): Promise<number> {
   const { tenant, user } = plan;
@@ -188,7 +174,7 @@ function learnable(groups: readonly TrainingGroup[]): number {
 
 async function train(
   feed: Feed,
-  io: FeedIo,
+  io: SubcommandIo,
   plan: { tenant: string; name: string; json: boolean },
 ): Promise<number> {
   const groups = await feed.trainingGroups(plan.tenant);

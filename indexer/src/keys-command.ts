@@ -2,7 +2,7 @@ import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import type { ApiKeyRecord, Filter, Role, SiftStore } from "@sift/core";
 import { roles, SiftError } from "@sift/core";
-import { ConfigError, parseConfig } from "./config";
+import { type SubcommandIo, subcommandConfig } from "./subcommand";
 
 export const keysHelp = `Usage: sift keys <create|list|revoke> [options]
 
@@ -31,19 +31,12 @@ const options = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-export interface KeysIo {
-  write: (text: string) => void;
-  fail: (text: string) => void;
-  env: Record<string, string | undefined>;
-  cwd: string;
-}
-
 class KeysUsageError extends Error {}
 
 type Parsed = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
 
 /** Runs `sift keys …`; returns the exit code (0, 1, 2 or 3). */
-export async function runKeys(argv: string[], io: KeysIo): Promise<number> {
+export async function runKeys(argv: string[], io: SubcommandIo): Promise<number> {
   let parsed: Parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -63,16 +56,8 @@ export async function runKeys(argv: string[], io: KeysIo): Promise<number> {
     io.fail(`sift keys: ${error.message}\nRun 'sift keys --help' for usage.`);
     return 2;
   }
-  let config: ReturnType<typeof parseConfig>;
-  try {
-    config = parseConfig(io.env, io.cwd);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.fail(`sift: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = subcommandConfig(io);
+  if (config === 2) return 2;
   const { openStore } = await import("@sift/store");
   let store: SiftStore | undefined;
   try {
@@ -107,7 +92,7 @@ function safeUser(): string {
   }
 }
 
-function planKeys(parsed: Parsed, io: KeysIo): (store: SiftStore) => Promise<number> {
+function planKeys(parsed: Parsed, io: SubcommandIo): (store: SiftStore) => Promise<number> {
   const [sub, ...rest] = parsed.positionals;
   const v = parsed.values;
   switch (sub) {
