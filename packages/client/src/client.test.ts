@@ -107,9 +107,77 @@ describe("SiftClient against a real service process (sample corpus)", () => {
       status: 404,
       code: "not_found",
     });
-    // The feed routes are not served yet: a plain 404, which the playground shows as "not available".
-    await expect(client.feed("ana")).rejects.toMatchObject({ status: 404, code: "not_found" });
+    await expect(client.feed("nobody")).rejects.toMatchObject({ status: 404, code: "not_found" });
   });
+
+  it("runs a feed: profile, a matching write, the page, why, feedback, and the stream", async () => {
+    await client.ensureCollection("client-news");
+    const profile = await client.putUser("client-ana", {
+      savedQueries: [{ id: "solar", text: "solar power prices" }],
+      collections: ["client-news"],
+    });
+    expect(profile).toMatchObject({ user: "client-ana", collections: ["client-news"], version: 1 });
+    expect((await client.getUser("client-ana")).savedQueries).toEqual([
+      { id: "solar", text: "solar power prices" },
+    ]);
+
+    await client.ingestDocuments("client-news", [
+      {
+        id: "solar/1",
+        title: "Solar power prices fall",
+        text: "Solar power prices fell again this quarter as panel costs dropped.",
+        metadata: { source: "wire-a", published: new Date().toISOString() },
+      },
+    ]);
+    const page = await client.feed("client-ana", { limit: 10 });
+    const item = page.items.find((i) => i.documentId === "solar/1");
+    if (item === undefined)
+      throw new Error(`the matching document is not in the feed: ${JSON.stringify(page)}`);
+    expect(item).toMatchObject({ itemId: "client-news/solar/1", source: "wire-a", position: 1 });
+
+    const why = await client.feedWhy("client-ana", item.itemId);
+    expect(why.itemId).toBe(item.itemId);
+    expect(why.matchedQuery).toMatchObject({ queryId: "solar" });
+    expect(why.reasons.length).toBeGreaterThan(0);
+
+    const accepted = await client.sendFeedEvents("client-ana", [
+      { type: "impression", itemId: item.itemId, requestId: page.requestId, position: item.position },
+      { type: "open", itemId: item.itemId },
+    ]);
+    expect(accepted).toEqual({ accepted: 2 });
+    const refused = await client
+      .sendFeedEvents("client-ana", [{ type: "impression", itemId: item.itemId }])
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400, code: "invalid_request" });
+
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 30_000);
+    const seen: string[] = [];
+    try {
+      for await (const event of client.feedStream("client-ana", { signal: controller.signal })) {
+        seen.push(event.type);
+        if (event.type === "ready") {
+          expect(event.user).toBe("client-ana");
+          await client.ingestDocuments("client-news", [
+            {
+              id: "solar-2",
+              title: "Solar power prices rise",
+              text: "Solar power prices rose in the north.",
+            },
+          ]);
+        } else if (event.type === "item") {
+          expect(event.item).toMatchObject({ itemId: "client-news/solar-2", documentId: "solar-2" });
+          break;
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(seen).toEqual(["ready", "item"]);
+
+    await client.deleteUser("client-ana");
+    await expect(client.getUser("client-ana")).rejects.toMatchObject({ status: 404, code: "not_found" });
+  }, 60_000);
 
   it("sends the API key as a bearer token and the tenant header on every call", async () => {
     const seen: Headers[] = [];

@@ -1,3 +1,4 @@
+import type { EventSourceMessage } from "eventsource-parser";
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import type {
   AnswerRequest,
@@ -12,9 +13,13 @@ import type {
   DocumentInput,
   DocumentSummary,
   FeedEventInput,
-  FeedExplanation,
+  FeedEventsAccepted,
+  FeedItemExplanation,
   FeedPage,
+  FeedStreamEvent,
   IngestionJob,
+  Profile,
+  ProfileRequest,
   SearchRequest,
   SearchResponse,
   SiftDocument,
@@ -63,6 +68,8 @@ export class SiftApiError extends Error {
 }
 
 const segment = (value: string) => encodeURIComponent(value);
+const userPath = (user: string) => `/v1/users/${segment(user)}`;
+const sse = "text/event-stream";
 
 /**
  * The Sift HTTP API as typed calls, for browsers and Node 20+: one method per route, bodies and answers as
@@ -186,27 +193,10 @@ export class SiftClient {
     options?: CallOptions,
   ): AsyncGenerator<AnswerStreamEvent, void, undefined> {
     const path = `/v1/collections/${segment(collection)}/answer`;
-    const response = await this.#send(
-      "POST",
-      path,
-      { ...request, stream: true },
-      options,
-      "text/event-stream",
-    );
-    if (response.body === null) return;
-    const events = response.body
-      .pipeThrough(new TextDecoderStream())
-      .pipeThrough(new EventSourceParserStream());
-    const reader = events.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        const data = JSON.parse(value.data) as Record<string, unknown>;
-        yield { ...data, type: value.event ?? "message" } as AnswerStreamEvent;
-      }
-    } finally {
-      await reader.cancel().catch(() => {});
+    const response = await this.#send("POST", path, { ...request, stream: true }, options, sse);
+    for await (const message of serverSentEvents(response)) {
+      const data = JSON.parse(message.data) as Record<string, unknown>;
+      yield { ...data, type: message.event ?? "message" } as AnswerStreamEvent;
     }
   }
 
@@ -262,21 +252,60 @@ export class SiftClient {
     return (await this.#json<{ jobs: IngestionJob[] }>("GET", path, undefined, options)).jobs;
   }
 
-  /** A user's feed; a service without the feed answers 404. */
+  /**
+   * Creates or replaces an analyst's stated profile (a new one is backfilled from the followed collections);
+   * what feedback taught it is kept. Needs a writer key or a key bound to `user`.
+   */
+  async putUser(user: string, profile: ProfileRequest, options?: CallOptions): Promise<Profile> {
+    return (await this.#json<{ profile: Profile }>("PUT", userPath(user), profile, options)).profile;
+  }
+
+  /** The analyst's profile with its learned state; an unknown user is a 404 `SiftApiError`. */
+  async getUser(user: string, options?: CallOptions): Promise<Profile> {
+    return (await this.#json<{ profile: Profile }>("GET", userPath(user), undefined, options)).profile;
+  }
+
+  /** Deletes the analyst's profile with their feed, events and logged reads. */
+  async deleteUser(user: string, options?: CallOptions): Promise<void> {
+    await this.#send("DELETE", userPath(user), undefined, options);
+  }
+
+  /** One page of the analyst's ranked feed (limit 1–200, default 20); pass `nextCursor` back as `cursor`. */
   feed(
     user: string,
     page: { limit?: number; cursor?: string } = {},
     options?: CallOptions,
   ): Promise<FeedPage> {
-    return this.#json("GET", `/v1/users/${segment(user)}/feed${pageQuery(page)}`, undefined, options);
+    return this.#json("GET", `${userPath(user)}/feed${pageQuery(page)}`, undefined, options);
   }
 
-  feedWhy(user: string, itemId: string, options?: CallOptions): Promise<FeedExplanation> {
-    return this.#json("GET", `/v1/users/${segment(user)}/feed/${segment(itemId)}/why`, undefined, options);
+  /**
+   * New feed items as they are ranked: a `ready` event once the service is listening, then an `item` event
+   * per document matched for `user` while connected. The service ends the stream after 5 minutes (the loop
+   * then ends); reconnecting is the caller's business (read the feed for what was missed). Aborting
+   * `signal` or breaking out of the loop closes the connection.
+   */
+  async *feedStream(user: string, options?: CallOptions): AsyncGenerator<FeedStreamEvent, void, undefined> {
+    const response = await this.#send("GET", `${userPath(user)}/feed/stream`, undefined, options, sse);
+    for await (const message of serverSentEvents(response)) {
+      const data = JSON.parse(message.data) as Record<string, unknown>;
+      if (message.event === "ready") yield { ...data, type: "ready" } as FeedStreamEvent;
+      else if (message.event === "item") yield { type: "item", id: message.id, item: data as never };
+    }
   }
 
-  async sendFeedEvents(user: string, events: FeedEventInput[], options?: CallOptions): Promise<void> {
-    await this.#send("POST", `/v1/users/${segment(user)}/events`, { events }, options);
+  /**
+   * Logs a batch of 1–1000 feedback events; the whole batch is refused (400 naming `events.N.field`) when
+   * one is invalid or names an item not in this analyst's feed.
+   */
+  sendFeedEvents(user: string, events: FeedEventInput[], options?: CallOptions): Promise<FeedEventsAccepted> {
+    return this.#json("POST", `${userPath(user)}/events`, { events }, options);
+  }
+
+  /** Why an item is in the feed; `itemId` is `collection/documentId`, its `/` sent as `%2F`. */
+  async feedWhy(user: string, itemId: string, options?: CallOptions): Promise<FeedItemExplanation> {
+    const path = `${userPath(user)}/feed/${segment(itemId)}/why`;
+    return (await this.#json<{ why: FeedItemExplanation }>("GET", path, undefined, options)).why;
   }
 
   async #json<T>(method: string, path: string, body: unknown, options: CallOptions | undefined): Promise<T> {
@@ -315,6 +344,27 @@ async function apiError(response: Response, method: string, path: string): Promi
     parsed = undefined;
   }
   return new SiftApiError(response.status, method, path, parsed?.error);
+}
+
+/**
+ * The Server-Sent Events of a response body as they arrive (comments, such as keep-alives, skipped); the
+ * connection is closed when the consumer stops early.
+ */
+async function* serverSentEvents(response: Response): AsyncGenerator<EventSourceMessage, void, undefined> {
+  if (response.body === null) return;
+  const reader = response.body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
 }
 
 function pageQuery(page: { limit?: number; cursor?: string }): string {

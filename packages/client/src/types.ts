@@ -268,31 +268,105 @@ export interface IngestionJob {
   finishedAt: string | null;
 }
 
-/** A feed item (`GET /v1/users/{user}/feed`): one story (a cluster of near-duplicates) for an analyst. */
+/** A document of a collection, as the feed names it. */
+export interface DocumentRef {
+  collection: string;
+  documentId: string;
+}
+
+/** `PUT /v1/users/{user}` (OpenAPI `ProfileRequest`): the profile as the analyst states it. */
+export interface ProfileRequest {
+  /** At most 50; `id` (letters, digits, `.`, `_`, `-`) is made up when absent. */
+  savedQueries?: Array<{ id?: string; text: string }>;
+  /** A metadata filter; absent: everything in the followed collections. */
+  coverage?: Filter;
+  /** 1–100 collection names. */
+  collections: string[];
+  mutes?: { sources?: string[]; tags?: string[]; documents?: DocumentRef[] };
+}
+
+/** OpenAPI `Profile`: the stated profile with what feedback taught it (without vectors). */
+export interface Profile {
+  user: string;
+  savedQueries: Array<{ id: string; text: string }>;
+  coverage?: Filter;
+  collections: string[];
+  mutes: { sources: string[]; tags: string[]; documents: DocumentRef[] };
+  learned: {
+    centroids: Array<{
+      id: string;
+      mass: number;
+      updatedAt: string;
+      origin: { kind: "query"; queryId: string } | { kind: "feedback"; document: DocumentRef };
+    }>;
+    saved: Array<{ document: DocumentRef; title: string; savedAt: string }>;
+    /** Documents marked "less like this" that the feed keeps away from. */
+    avoided: number;
+  };
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export type FeedFeatureName =
+  | "bm25"
+  | "queryCosine"
+  | "centroid"
+  | "coverage"
+  | "recency"
+  | "sourcePrior"
+  | "avoid"
+  | "coEngagement"
+  | "coRead";
+
+/**
+ * OpenAPI `FeedItem`: one story (a near-duplicate cluster) for an analyst; `itemId` is
+ * `collection/documentId` of its first member. A `FeedStreamEvent` of type `item` carries this shape.
+ */
 export interface FeedItem {
   itemId: string;
   collection: string;
   documentId: string;
   title: string;
   source: string | null;
-  publishedAt: number | string;
+  /** ISO 8601 instant. */
+  publishedAt: string;
   score: number;
+  features: Record<FeedFeatureName, number>;
+  /** Other sources of the same story. */
   alsoFrom: string[];
+  /** Every document of the item's cluster. */
+  members: DocumentRef[];
 }
 
+/** OpenAPI `FeedPage` (`GET /v1/users/{user}/feed`). */
 export interface FeedPage {
+  /** Pass with impression events, with each item's `position`. */
   requestId: string;
   ranker: string;
-  items: FeedItem[];
+  /** ISO 8601 instant the page was ranked at. */
+  asOf: string;
+  items: Array<FeedItem & { position: number }>;
+  /** Pass back as `cursor` for the next page of the same ranking; null on the last. */
   nextCursor: string | null;
 }
 
-/** Why an item is in the feed (`GET /v1/users/{user}/feed/{itemId}/why`). */
-export interface FeedExplanation {
+/** OpenAPI `FeedItemExplanation` (`GET /v1/users/{user}/feed/{itemId}/why`, under `why`). */
+export interface FeedItemExplanation {
   itemId: string;
+  documentKey: string;
+  title: string;
   score: number;
   ranker: string;
-  contributions: Record<string, number>;
+  features: Record<FeedFeatureName, number>;
+  /** Each feature's share of `score` (they add up to it). */
+  contributions: Partial<Record<FeedFeatureName, number>>;
+  matchedQuery: { queryId: string; text: string; terms: string[]; bm25: number } | null;
+  nearestQuery: { queryId: string; text: string; cosine: number } | null;
+  nearestCentroid: { centroidId: string; origin: string; cosine: number } | null;
+  nearestSaved: { documentKey: string; title: string; cosine: number } | null;
+  collaborative: { peers: number; coEngagement: number; coRead: number; coReadWith: string | null } | null;
+  alsoFrom: string[];
   /** The explanation in sentences, largest contributions first. */
   reasons: string[];
 }
@@ -307,13 +381,33 @@ export type FeedEventType =
   | "more-like-this"
   | "less-like-this";
 
+/**
+ * One event of OpenAPI `FeedEventsRequest`. An `impression` needs `requestId` and `position` (of the read),
+ * `dwell` needs `dwellSeconds`, `mute` (and only `mute`) needs `mute`.
+ */
 export interface FeedEventInput {
   type: FeedEventType;
+  /** An item of this analyst's feed. */
   itemId: string;
+  /** A member of the item's cluster; default its representative document. */
+  document?: DocumentRef;
   requestId?: string;
   position?: number;
+  /** ISO 8601; default when the batch is received. */
+  at?: string;
   dwellSeconds?: number;
+  mute?: { source: string } | { tag: string } | { document: true };
 }
+
+/** OpenAPI `FeedEventsAccepted`. */
+export interface FeedEventsAccepted {
+  accepted: number;
+}
+
+/** One Server-Sent Event of `GET /v1/users/{user}/feed/stream`. */
+export type FeedStreamEvent =
+  | { type: "ready"; user: string; at: string }
+  | { type: "item"; id: string | undefined; item: FeedItem };
 
 /** The one error body every endpoint answers with (README, "Errors"). */
 export interface ApiErrorBody {

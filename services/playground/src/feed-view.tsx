@@ -1,4 +1,4 @@
-import type { FeedEventType, FeedExplanation, FeedItem, FeedPage } from "@sift/client";
+import type { FeedEventType, FeedItem, FeedItemExplanation, FeedPage } from "@sift/client";
 import { useState } from "preact/hooks";
 import { SiftApiError } from "./api";
 import type { ViewProps } from "./app";
@@ -16,7 +16,7 @@ export function FeedView({ client, open, fail }: ViewProps) {
   const [page, setPage] = useState<FeedPage | null>(null);
   const [unavailable, setUnavailable] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [why, setWhy] = useState<Record<string, FeedExplanation>>({});
+  const [why, setWhy] = useState<Record<string, FeedItemExplanation>>({});
   const [sent, setSent] = useState<Record<string, FeedEventType>>({});
 
   const load = async () => {
