@@ -1,4 +1,4 @@
-import type { FeedEventType, FeedItem, FeedItemExplanation, FeedPage } from "@sift/client";
+import type { FeedEventType, FeedItemExplanation, FeedPage } from "@sift/client";
 import { useState } from "preact/hooks";
 import { SiftApiError } from "./api";
 import type { ViewProps } from "./app";
@@ -10,45 +10,43 @@ const feedback: Array<[FeedEventType, string]> = [
   ["dismiss", "Dismiss"],
 ];
 
-/** A user's feed: items, why each is there, and feedback; says so plainly on a service without the feed. */
+type PageItem = FeedPage["items"][number];
+
+/**
+ * A user's feed: one page of items, each with why it is there, and feedback buttons. Loading a page logs an
+ * impression per item; every event carries the read's `requestId` and the item's `position`.
+ */
 export function FeedView({ client, open, fail }: ViewProps) {
   const [user, setUser] = useState("");
   const [page, setPage] = useState<FeedPage | null>(null);
-  const [unavailable, setUnavailable] = useState<string | null>(null);
+  const [missing, setMissing] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [why, setWhy] = useState<Record<string, FeedItemExplanation>>({});
   const [sent, setSent] = useState<Record<string, FeedEventType>>({});
 
   const load = async () => {
     setProblem(null);
+    setSent({});
     try {
       const loaded = await client.feed(user);
       setPage(loaded);
-      setUnavailable(null);
-      const impressions = loaded.items.map((item, i) => ({
-        type: "impression" as const,
-        itemId: item.itemId,
-        requestId: loaded.requestId,
-        position: i + 1,
-      }));
+      setMissing(null);
+      const explained = await Promise.all(loaded.items.map((item) => client.feedWhy(user, item.itemId)));
+      setWhy(Object.fromEntries(explained.map((w) => [w.itemId, w])));
+      const impressions = loaded.items.map((item) => eventFor(loaded, item, "impression"));
       if (impressions.length > 0) await client.sendFeedEvents(user, impressions);
     } catch (error) {
-      if (error instanceof SiftApiError && error.status === 404) setUnavailable(error.detail);
-      else setProblem(fail(error));
+      if (error instanceof SiftApiError && error.status === 404) {
+        setPage(null);
+        setMissing(error.detail);
+      } else setProblem(fail(error));
     }
   };
-  const act = async (item: FeedItem, position: number, type: FeedEventType) => {
+  const act = async (item: PageItem, type: FeedEventType) => {
+    if (page === null) return;
     try {
-      const context = page === null ? {} : { requestId: page.requestId, position };
-      await client.sendFeedEvents(user, [{ type, itemId: item.itemId, ...context }]);
-      setSent({ ...sent, [item.itemId]: type });
-    } catch (error) {
-      setProblem(fail(error));
-    }
-  };
-  const explain = async (item: FeedItem) => {
-    try {
-      setWhy({ ...why, [item.itemId]: await client.feedWhy(user, item.itemId) });
+      await client.sendFeedEvents(user, [eventFor(page, item, type)]);
+      setSent((before) => ({ ...before, [item.itemId]: type }));
     } catch (error) {
       setProblem(fail(error));
     }
@@ -73,58 +71,73 @@ export function FeedView({ client, open, fail }: ViewProps) {
           Load feed
         </button>
       </form>
-      {unavailable !== null && (
-        <p class="notice" data-feed="unavailable">
-          Feed not available on this service. <span class="hint">({unavailable})</span>
+      {missing !== null && (
+        <p class="notice" data-feed="no-profile">
+          No feed for this user: give them a profile first (<code>PUT /v1/users/{"{user}"}</code>).{" "}
+          <span class="hint">({missing})</span>
         </p>
       )}
       {problem && <p class="error">{problem}</p>}
-      {page && unavailable === null && (
+      {page && (
         <ol class="feed">
           {page.items.length === 0 && <p class="hint">Nothing in this feed yet.</p>}
-          {page.items.map((item, i) => (
-            <li key={item.itemId} class="feed-item">
-              <button
-                type="button"
-                class="link"
-                onClick={() => {
-                  void act(item, i + 1, "open");
-                  open({ collection: item.collection, documentId: item.documentId });
-                }}
-              >
-                {item.title}
-              </button>
-              <span class="hint">
-                {" "}
-                {item.source ?? item.collection} · score {item.score.toPrecision(3)}
-                {item.alsoFrom.length > 0 && ` · also from ${item.alsoFrom.join(", ")}`}
-              </span>
-              <div class="actions">
-                <button type="button" onClick={() => void explain(item)}>
-                  Why?
-                </button>
-                {feedback.map(([type, label]) => (
-                  <button
-                    type="button"
-                    key={type}
-                    disabled={sent[item.itemId] === type}
-                    onClick={() => void act(item, i + 1, type)}
-                  >
-                    {label}
-                  </button>
-                ))}
-              </div>
-              {why[item.itemId] && (
-                <ul class="why">
-                  {why[item.itemId]?.reasons.map((r) => (
-                    <li key={r}>{r}</li>
-                  ))}
-                </ul>
-              )}
-            </li>
+          {page.items.map((item) => (
+            <FeedItemRow
+              key={item.itemId}
+              item={item}
+              why={why[item.itemId]}
+              sent={sent[item.itemId]}
+              onOpen={() => {
+                void act(item, "open");
+                open({ collection: item.collection, documentId: item.documentId });
+              }}
+              onFeedback={(type) => void act(item, type)}
+            />
           ))}
         </ol>
       )}
     </section>
   );
+}
+
+function FeedItemRow(props: {
+  item: PageItem;
+  why: FeedItemExplanation | undefined;
+  sent: FeedEventType | undefined;
+  onOpen: () => void;
+  onFeedback: (type: FeedEventType) => void;
+}) {
+  const { item, why, sent } = props;
+  return (
+    <li class="feed-item" data-item-id={item.itemId}>
+      <button type="button" class="link" onClick={props.onOpen}>
+        {item.title}
+      </button>
+      <span class="hint">
+        {" "}
+        {item.source ?? item.collection} · score {item.score.toPrecision(3)}
+        {item.alsoFrom.length > 0 && ` · also from ${item.alsoFrom.join(", ")}`}
+      </span>
+      <div class="actions">
+        {feedback.map(([type, label]) => (
+          <button type="button" key={type} disabled={sent === type} onClick={() => props.onFeedback(type)}>
+            {label}
+          </button>
+        ))}
+        {sent !== undefined && <span class="hint" data-sent={sent}>{` sent: ${sent}`}</span>}
+      </div>
+      {why && (
+        <ul class="why">
+          {why.reasons.map((r) => (
+            <li key={r}>{r}</li>
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}
+
+/** A feedback event for an item of a read: the read's request id and the item's position in it. */
+function eventFor(page: FeedPage, item: PageItem, type: FeedEventType) {
+  return { type, itemId: item.itemId, requestId: page.requestId, position: item.position };
 }

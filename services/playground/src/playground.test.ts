@@ -273,12 +273,29 @@ describe.skipIf(!haveChromium)(
       await shot("8-report");
     });
 
-    it("shows the feed as not available on a service without it", async () => {
+    it("says a user without a profile has no feed", async () => {
       await tab("Feed");
+      await page.locator('input[name="user"]').fill("nobody");
+      await page.getByRole("button", { name: "Load feed" }).click();
+      await page.locator('[data-feed="no-profile"]').waitFor();
+    });
+
+    it("lists a user's feed with why each item is there, and sends feedback the profile learns from", async () => {
+      await direct.putUser("ana", {
+        savedQueries: [{ id: "aurora", text: "aurora solar wind" }],
+        collections: ["field-notes"],
+      });
       await page.locator('input[name="user"]').fill("ana");
       await page.getByRole("button", { name: "Load feed" }).click();
-      await page.locator('[data-feed="unavailable"]').waitFor();
+      const item = page.locator('li.feed-item[data-item-id="field-notes/field-notes.md"]');
+      await item.locator(".why li").first().waitFor();
       await shot("9-feed");
+      await item.getByRole("button", { name: "Save" }).click();
+      await item.locator('[data-sent="save"]').waitFor();
+      const learned = (await direct.getUser("ana")).learned;
+      expect(learned.saved.map((s) => s.document)).toEqual([
+        { collection: "field-notes", documentId: "field-notes.md" },
+      ]);
     });
 
     it("shows the API reference at /docs, rendered from /openapi.json by the locally served Redoc", async () => {
