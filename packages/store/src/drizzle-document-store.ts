@@ -471,49 +471,41 @@ export class DrizzleDocumentStore implements SiftStore {
   }
 
   getChunks(ids: number[]): Promise<ChunkRecord[]> {
-    return this.#run("getChunks", async () => {
-      const records: ChunkRecord[] = [];
-      for (const group of batches([...new Set(ids)], idBatch)) {
-        const rows = await this.#db
-          .select(chunkRecordColumns)
-          .from(chunks)
-          .innerJoin(documents, eq(documents.id, chunks.documentId))
-          .where(inArray(chunks.id, group));
-        records.push(...rows);
-      }
-      return records;
-    });
+    return this.#run("getChunks", () => this.#chunksIn(ids, (group) => inArray(chunks.id, group)));
   }
 
   getCollectionChunks(collectionId: number, ids: readonly number[]): Promise<ChunkRecord[]> {
-    return this.#run("getCollectionChunks", async () => {
-      const records: ChunkRecord[] = [];
-      for (const group of batches([...new Set(ids)], idBatch)) {
-        const rows = await this.#db
-          .select(chunkRecordColumns)
-          .from(chunks)
-          .innerJoin(documents, eq(documents.id, chunks.documentId))
-          .where(and(eq(chunks.collectionId, collectionId), inArray(chunks.id, group)));
-        records.push(...rows);
-      }
-      return records;
-    });
+    return this.#run("getCollectionChunks", () =>
+      this.#chunksIn(ids, (group) => and(eq(chunks.collectionId, collectionId), inArray(chunks.id, group))),
+    );
   }
 
   getDocumentChunks(collectionId: number, externalIds: readonly string[]): Promise<ChunkRecord[]> {
-    return this.#run("getDocumentChunks", async () => {
-      const records: ChunkRecord[] = [];
-      for (const group of batches([...new Set(externalIds)], idBatch)) {
-        const rows = await this.#db
-          .select(chunkRecordColumns)
-          .from(chunks)
-          .innerJoin(documents, eq(documents.id, chunks.documentId))
-          .where(and(eq(documents.collectionId, collectionId), inArray(documents.externalId, group)))
-          .orderBy(asc(documents.externalId), asc(chunks.ordinal));
-        records.push(...rows);
-      }
-      return records;
-    });
+    return this.#run("getDocumentChunks", () =>
+      this.#chunksIn(
+        externalIds,
+        (group) => and(eq(documents.collectionId, collectionId), inArray(documents.externalId, group)),
+        [asc(documents.externalId), asc(chunks.ordinal)],
+      ),
+    );
+  }
+
+  /** Chunk records for distinct `keys`, one query per `idBatch` of them, matched by `where(group)`. */
+  async #chunksIn<K extends number | string>(
+    keys: readonly K[],
+    where: (group: K[]) => SQL | undefined,
+    order: SQL[] = [],
+  ): Promise<ChunkRecord[]> {
+    const records: ChunkRecord[] = [];
+    for (const group of batches([...new Set(keys)], idBatch)) {
+      const query = this.#db
+        .select(chunkRecordColumns)
+        .from(chunks)
+        .innerJoin(documents, eq(documents.id, chunks.documentId))
+        .where(where(group));
+      records.push(...(await (order.length > 0 ? query.orderBy(...order) : query)));
+    }
+    return records;
   }
 
   async scanChunks(

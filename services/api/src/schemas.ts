@@ -316,6 +316,22 @@ const answerContext = {
   mode,
   rerank: z.looseObject({ reranker: z.string() }).nullable(),
 };
+/** How an answer ended: the JSON answer's last fields and the stream's `done` event. */
+const answerOutcome = {
+  outcome: z.enum(["answered", "no-evidence"]),
+  generator: generatorSchema,
+  output: z
+    .enum(["text", "claims"])
+    .describe(
+      "what the generator wrote: free text with [n] citations, or JSON claims rendered as cited text",
+    ),
+  finishReason: z.enum(["stop", "length", "cancelled"]),
+  usage: usageSchema,
+  timings: answerTimingsSchema,
+  degraded: z.array(z.string()),
+  evidence: evidenceSchema,
+  warnings: z.array(z.string()),
+};
 export const answerResponseSchema = z.object({
   question: z.string(),
   ...answerContext,
@@ -333,19 +349,7 @@ export const answerResponseSchema = z.object({
     z.object({ marker: z.string(), source: z.number().int(), offset: z.number().int() }),
   ),
   malformedCitations: z.array(z.object({ marker: z.string(), offset: z.number().int() })),
-  outcome: z.enum(["answered", "no-evidence"]),
-  generator: generatorSchema,
-  output: z
-    .enum(["text", "claims"])
-    .describe(
-      "what the generator wrote: free text with [n] citations, or JSON claims rendered as cited text",
-    ),
-  finishReason: z.enum(["stop", "length", "cancelled"]),
-  usage: usageSchema,
-  timings: answerTimingsSchema,
-  degraded: z.array(z.string()),
-  evidence: evidenceSchema,
-  warnings: z.array(z.string()),
+  ...answerOutcome,
 });
 
 /** The events of a streamed answer (`text/event-stream`): `event:` names the type, `data:` holds JSON. */
@@ -367,19 +371,7 @@ export const answerEventSchemas = {
   }),
   done: z.object({
     type: z.literal("done"),
-    outcome: z.enum(["answered", "no-evidence"]),
-    generator: generatorSchema,
-    output: z
-      .enum(["text", "claims"])
-      .describe(
-        "what the generator wrote: free text with [n] citations, or JSON claims rendered as cited text",
-      ),
-    finishReason: z.enum(["stop", "length", "cancelled"]),
-    usage: usageSchema,
-    timings: answerTimingsSchema,
-    degraded: z.array(z.string()),
-    evidence: evidenceSchema,
-    warnings: z.array(z.string()),
+    ...answerOutcome,
   }),
   error: errorBodySchema,
 } as const;
