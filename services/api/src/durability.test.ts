@@ -58,6 +58,8 @@ interface ServiceChild {
   url: string;
   child: ChildProcess;
   exited: Promise<number | null>;
+  /** The last 8,000 characters the service wrote to stderr (for failure messages). */
+  stderr: () => string;
 }
 
 /** The real service as a child process (`node --import tsx services/api/src/main.ts`). */
@@ -79,7 +81,7 @@ async function spawnService(env: Record<string, string>): Promise<ServiceChild> 
     });
     child.once("exit", (code) => reject(new Error(`service exited with ${code}:\n${stderr}`)));
   });
-  return { url, child, exited };
+  return { url, child, exited, stderr: () => stderr };
 }
 
 async function stopService(service: ServiceChild, signal: NodeJS.Signals = "SIGTERM") {
@@ -295,16 +297,21 @@ describe("a Postgres server restarted during ingestion", () => {
       try {
         await call(`${service.url}/v1/collections/c`, "PUT");
         let restart: Promise<unknown> | undefined;
+        let last: unknown;
         for (let b = 0; b < 16; b++) {
           if (b === 5) restart = server.restart();
           // Retry until the batch is accepted (batches are idempotent: unchanged documents are skipped).
           for (let attempt = 0; ; attempt++) {
             const res = await call(`${service.url}/v1/collections/c/documents`, "POST", {
               documents: batch(50, b * 50),
-            }).catch(() => ({ status: 0 }));
+            }).catch((error: unknown) => ({ status: 0, body: String(error) }));
             outcomes.push(res.status);
+            last = res.body;
             if (res.status === 200) break;
-            expect(attempt).toBeLessThan(60);
+            expect(
+              attempt,
+              `batch ${b}: statuses ${outcomes.join(",")}; last body ${JSON.stringify(last)}; service stderr:\n${service.stderr()}`,
+            ).toBeLessThan(60);
             await new Promise((resolve) => setTimeout(resolve, 500));
           }
         }
