@@ -10,7 +10,7 @@ import type { Analyzer } from "@sift/text";
 import type { CatalogChunk } from "./chunk-catalog";
 import type { CollectionSnapshot, CollectionSnapshots } from "./collection-snapshot";
 import { defaultFusionMethod, defaultRrfK, type FusionMethod, fuse, type LegContribution } from "./fusion";
-import { buildSnippet, type Snippet, snippetToHtml } from "./snippet";
+import { type Snippet, SnippetBuilder, snippetToHtml } from "./snippet";
 
 export type SearchMode = "bm25" | "dense" | "hybrid";
 export type Leg = "bm25" | "dense";
@@ -171,6 +171,8 @@ export interface SearcherOptions {
   /** A leg slower than this is abandoned and reported in `degraded` (hybrid). Default 5,000 ms. */
   legTimeoutMs?: number | undefined;
   snippetChars?: number | undefined;
+  /** Memory for analysed chunk texts that snippets are built from (see `SnippetBuilder`). Default 64 MiB. */
+  snippetCacheBytes?: number | undefined;
   /** The rerank stage; without it requests with `rerank: true` are refused with UnavailableError. */
   rerank?: RerankOptions | undefined;
 }
@@ -235,8 +237,13 @@ type Allowed = ReadonlySet<number> | undefined;
 export class Searcher {
   readonly metrics: SearcherMetrics = { degraded: { bm25: 0, dense: 0, rerank: 0 }, reranked: 0 };
   private readonly fusion: FusionSettings;
+  private readonly snippets: SnippetBuilder;
 
   constructor(private readonly options: SearcherOptions) {
+    this.snippets = new SnippetBuilder(options.analyzer, {
+      maxChars: options.snippetChars,
+      cacheBytes: options.snippetCacheBytes,
+    });
     const overrides = Object.entries(options.fusion ?? {}).filter(([, v]) => v !== undefined);
     this.fusion = { ...defaultFusionSettings, ...Object.fromEntries(overrides) };
     const rerank = options.rerank;
@@ -568,34 +575,40 @@ export class Searcher {
   }
 
   private hydrate(page: Ranked[], snapshot: CollectionSnapshot, query: string): SearchHit[] {
-    const queryTerms = new Set(this.options.analyzer.analyze(query));
+    const snippetQuery = this.snippets.prepare(query);
     return page.map((hit) => {
       // The legs only return chunks of this snapshot's catalog.
       const chunk = snapshot.catalog.get(hit.chunkId)!;
       const { document } = chunk;
-      const snippet = buildSnippet({
-        text: chunk.text,
-        documentOffset: chunk.charStart,
-        queryTerms,
-        analyzer: this.options.analyzer,
-        ...(this.options.snippetChars === undefined ? {} : { maxChars: this.options.snippetChars }),
-      });
-      return {
+      const snippet = this.snippets.build(snippetQuery, chunk.text, chunk.charStart);
+      const hydrated: SearchHit = {
         documentId: document.externalId,
         chunkId: chunk.id,
         title: document.title,
-        headingPath: [...chunk.headingPath],
+        headingPath: chunk.headingPath.slice(),
         charStart: chunk.charStart,
         charEnd: chunk.charEnd,
-        snippet: { ...snippet, html: snippetToHtml(snippet) },
+        snippet: {
+          text: snippet.text,
+          highlights: snippet.highlights,
+          charStart: snippet.charStart,
+          charEnd: snippet.charEnd,
+          html: snippetToHtml(snippet),
+        },
         score: hit.score,
         scoreKind: hit.scoreKind,
         legs: hit.legs,
-        ...(hit.rerank === undefined ? {} : { rerank: hit.rerank }),
         metadata: document.metadata,
       };
+      // Key order as before (`rerank` between `legs` and `metadata`) for byte-identical JSON.
+      return hit.rerank === undefined ? hydrated : withRerank(hydrated, hit.rerank);
     });
   }
+}
+
+function withRerank(hit: SearchHit, rerank: RerankProvenance): SearchHit {
+  const { metadata, ...rest } = hit;
+  return { ...rest, rerank, metadata };
 }
 
 /** A catalog chunk as the passage-text helpers take it. */
