@@ -9,10 +9,11 @@ source infra/scripts/bootstrap.sh
 if [[ "${SIFT_EMBEDDING_MODEL:-}" != "none" && -z "${SIFT_EMBEDDING_URL:-}" ]]; then
   python3 infra/models/assemble.py >&2 || echo "sift: could not assemble the model store; starting BM25-only" >&2
 fi
-# `pnpm build` (infra/scripts/build.mjs): the service as one JavaScript bundle and the playground page,
-# rebuilt (a few seconds) when any source or the lockfile is newer than the bundle; then node runs it.
+# infra/scripts/build.mjs --service (the service part of `pnpm build`): the service as one JavaScript
+# bundle and the playground page, rebuilt (a few seconds) when any source or the lockfile is newer than the
+# bundle; then node runs it. (The packages' dist/, for apps outside the workspace, is not needed here.)
 bundle=services/api/dist/main.js
 if [[ ! -f "$bundle" || ! -f services/playground/dist/index.html || -n "$(find packages/*/src services/*/src services/playground/index.html indexer/src pnpm-lock.yaml -newer "$bundle" -print -quit)" ]]; then
-  pnpm --silent build >&2
+  node infra/scripts/build.mjs --service >&2
 fi
 exec node --enable-source-maps "$bundle"

