@@ -68,6 +68,8 @@ export interface FeedChange {
 export interface ChangeResult {
   /** Candidates written. */
   candidates: number;
+  /** Upserted documents skipped because the feed already holds that version of them. */
+  unchanged: number;
   /** Per upserted document: milliseconds from the start of its matching to its candidates being stored. */
   matchMs: number[];
   removed: number;
@@ -262,12 +264,8 @@ export class Feed {
     const byCollection = new Map<string, Profile[]>();
     const matchMs: number[] = [];
     let candidates = 0;
-    for (const document of change.upserted) {
-      if (document.tenant !== change.tenant) {
-        throw new ValidationError("document of another tenant in a change", [
-          { path: "upserted.tenant", message: "must be the change's tenant" },
-        ]);
-      }
+    const fresh = await this.#withoutKnownVersions(change);
+    for (const document of fresh) {
       const started = performance.now();
       let profiles = byCollection.get(document.collection);
       if (profiles === undefined) {
@@ -278,7 +276,32 @@ export class Feed {
       candidates += await this.#matchAgainst([document], profiles, change.tenant, true);
       matchMs.push(performance.now() - started);
     }
-    return { candidates, matchMs, removed };
+    const unchanged = change.upserted.length - fresh.length;
+    return { candidates, unchanged, matchMs, removed };
+  }
+
+  /** The change's upserts minus those whose version the feed already holds (one store read). */
+  async #withoutKnownVersions(change: FeedChange): Promise<readonly FeedDocument[]> {
+    for (const document of change.upserted) {
+      if (document.tenant !== change.tenant) {
+        throw new ValidationError("document of another tenant in a change", [
+          { path: "upserted.tenant", message: "must be the change's tenant" },
+        ]);
+      }
+    }
+    const versioned = change.upserted.filter((document) => document.version !== undefined);
+    if (versioned.length === 0) return change.upserted;
+    const held = await this.#store.getDocuments(change.tenant, versioned);
+    return change.upserted.filter(
+      (document) =>
+        document.version === undefined || held.get(documentKey(document))?.version !== document.version,
+    );
+  }
+
+  /** The tenant's documents the feed holds a record of, by (collection, documentId): what a catch-up diffs. */
+  async heldDocuments(tenant: string): Promise<DocumentRef[]> {
+    const records = await this.#store.listDocuments(tenant);
+    return records.map(({ collection, documentId }) => ({ collection, documentId }));
   }
 
   /**
@@ -338,6 +361,7 @@ export class Feed {
       publishedAt: document.publishedAt,
       signature,
       embedding: document.embedding,
+      ...(document.version === undefined ? {} : { version: document.version }),
     });
     return clusterId;
   }

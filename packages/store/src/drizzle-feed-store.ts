@@ -15,6 +15,7 @@ import { and, asc, eq, gte, inArray, max, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import {
   feedCandidates,
+  feedCursors,
   feedDocuments,
   feedEvents,
   feedItemStates,
@@ -445,6 +446,33 @@ export class DrizzleFeedStore implements FeedStore {
         .where(and(eq(feedModels.tenant, tenant), eq(feedModels.name, name)))
         .orderBy(asc(feedModels.version));
       return rows.map(modelOf);
+    });
+  }
+
+  // ---- change cursors ----
+
+  getCursor(tenant: string, collection: string): Promise<number | undefined> {
+    return this.run("feed.getCursor", async () => {
+      const rows = await this.db
+        .select({ chunkId: feedCursors.chunkId })
+        .from(feedCursors)
+        .where(and(eq(feedCursors.tenant, tenant), eq(feedCursors.collection, collection)));
+      return rows[0]?.chunkId;
+    });
+  }
+
+  advanceCursor(tenant: string, collection: string, chunkId: number): Promise<void> {
+    return this.run("feed.advanceCursor", async () => {
+      await this.db
+        .insert(feedCursors)
+        .values({ tenant, collection, chunkId, updatedAt: Date.now() })
+        .onConflictDoUpdate({
+          target: [feedCursors.tenant, feedCursors.collection],
+          set: {
+            chunkId: sql`greatest(${feedCursors.chunkId}, ${excluded(feedCursors.chunkId)})`,
+            updatedAt: excluded(feedCursors.updatedAt),
+          },
+        });
     });
   }
 }
