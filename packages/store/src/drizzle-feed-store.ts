@@ -1,3 +1,4 @@
+import { endianness } from "node:os";
 import type { JsonValue } from "@sift/core";
 import {
   type Candidate,
@@ -56,10 +57,12 @@ function decodeValue(value: JsonValue): unknown {
     const keys = Object.keys(value);
     if (keys.length === 1 && typeof value.$f32 === "string") {
       const bytes = Buffer.from(value.$f32, "base64");
+      if (littleEndianHost) return new Float32Array(alignedCopy(bytes));
       return Float32Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
     }
     if (keys.length === 1 && typeof value.$u32 === "string") {
       const bytes = Buffer.from(value.$u32, "base64");
+      if (littleEndianHost) return new Uint32Array(alignedCopy(bytes));
       return Uint32Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readUInt32LE(i * 4));
     }
     const out: Record<string, unknown> = {};
@@ -67,6 +70,16 @@ function decodeValue(value: JsonValue): unknown {
     return out;
   }
   return value;
+}
+
+/** On a little-endian host the stored bytes are the array's own: one copy instead of a read per value. */
+const littleEndianHost = endianness() === "LE";
+
+/** The bytes in a fresh buffer of their own (a decoded Buffer may sit unaligned in Node's shared pool). */
+function alignedCopy(bytes: Buffer): ArrayBuffer {
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return copy;
 }
 
 function littleEndian(
