@@ -1,4 +1,4 @@
-export { CatalogFeed, type CatalogFeedOptions, type DocumentsChanged } from "./catalog-feed";
+export { CatalogFeed, type CatalogFeedOptions, type CatchUp } from "./catalog-feed";
 export { type DenseSide, documentChanges, type SnapshotChange } from "./collection-refresher";
 export {
   type DeviceRequest,

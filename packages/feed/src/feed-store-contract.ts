@@ -200,5 +200,18 @@ export function feedStoreContract(name: string, open: () => Promise<FeedStore> |
       expect(await store.getModel(a, "default", 9)).toBeUndefined();
       expect((await store.listModels(a, "default")).map((m) => m.version)).toEqual([1, 2]);
     });
+
+    it("keeps a change cursor per tenant and collection that never moves back", async () => {
+      const store = await open();
+      const [a, b] = [tenant(), tenant()];
+      expect(await store.getCursor(a, "news")).toBeUndefined();
+      await store.advanceCursor(a, "news", 41);
+      await store.advanceCursor(a, "news", 9_007_199_254_740);
+      await store.advanceCursor(a, "news", 7);
+      await store.advanceCursor(a, "other", 3);
+      expect(await store.getCursor(a, "news")).toBe(9_007_199_254_740);
+      expect(await store.getCursor(a, "other")).toBe(3);
+      expect(await store.getCursor(b, "news")).toBeUndefined();
+    });
   });
 }

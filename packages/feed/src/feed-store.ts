@@ -12,6 +12,11 @@ export interface FeedDocumentRecord {
   /** MinHash signature (see `NearDuplicateIndex`), so the index can be rebuilt from the store. */
   signature: Uint32Array;
   embedding: Float32Array | null;
+  /**
+   * The document's version as the feed applied it (the catalog passes its highest chunk id: a rewrite always
+   * makes new chunks), so a change met twice is applied once. Absent in records written before it existed.
+   */
+  version?: number;
 }
 
 /** An analyst's state of one item (cluster): read once any copy was opened, and so on. */
@@ -82,4 +87,12 @@ export interface FeedStore {
   getModel(tenant: string, name: string, version?: number): Promise<StoredModel | undefined>;
   /** Versions of a model, ascending. */
   listModels(tenant: string, name: string): Promise<StoredModel[]>;
+
+  /**
+   * How far the feed has applied a collection's changes: every chunk with an id at most this has reached the
+   * feed (chunk ids only grow, docs/adr/0021). `undefined`: the feed has never watched the collection.
+   */
+  getCursor(tenant: string, collection: string): Promise<number | undefined>;
+  /** Moves the cursor to `chunkId` unless it is already further (it never moves back). */
+  advanceCursor(tenant: string, collection: string, chunkId: number): Promise<void>;
 }

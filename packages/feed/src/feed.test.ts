@@ -368,3 +368,69 @@ describe("Feed: bad input at the boundary", () => {
     expect((await world.feed.read("other", "ana")).items.map((i) => documentKey(i))).toEqual(["news/secret"]);
   });
 });
+
+describe("Feed: the read cache", () => {
+  /** Counts the store reads a feed read makes for candidates and document records. */
+  function counted(world: ReturnType<typeof testFeed>) {
+    const counts = { candidates: 0, documents: 0 };
+    const { store } = world;
+    const listCandidates = store.listCandidates.bind(store);
+    const getDocuments = store.getDocuments.bind(store);
+    store.listCandidates = (...args) => {
+      counts.candidates += 1;
+      return listCandidates(...args);
+    };
+    store.getDocuments = (...args) => {
+      counts.documents += 1;
+      return getDocuments(...args);
+    };
+    return counts;
+  }
+
+  it("reads candidates and records once, and this feed's own writes reach the next read at once", async () => {
+    const world = testFeed();
+    await analyst(world);
+    await world.feed.applyChanges({ tenant: "acme", upserted: [world.document("d1", solar)], removed: [] });
+    const counts = counted(world);
+    const ids = async () => (await world.feed.read("acme", "ana")).items.map((i) => i.documentId);
+    expect(await ids()).toEqual(["d1"]);
+    expect(await ids()).toEqual(["d1"]);
+    expect(counts).toEqual({ candidates: 1, documents: 1 });
+
+    // An arrival and a retitling drop the cached entries: the next read sees both.
+    await world.feed.applyChanges({
+      tenant: "acme",
+      upserted: [world.document("d2", solarAnalysis), world.document("d1", solar, { title: "Renamed" })],
+      removed: [],
+    });
+    const page = await world.feed.read("acme", "ana");
+    expect(page.items.map((i) => [i.documentId, i.title]).sort()).toEqual([
+      ["d1", "Renamed"],
+      ["d2", "d2"],
+    ]);
+    await world.feed.applyChanges({
+      tenant: "acme",
+      upserted: [],
+      removed: [{ collection: "news", documentId: "d2" }],
+    });
+    expect(await ids()).toEqual(["d1"]);
+  });
+
+  it("skips an upsert of a document version it already holds", async () => {
+    const world = testFeed();
+    await analyst(world);
+    const first = { ...world.document("d1", solar), version: 7 };
+    expect(
+      (await world.feed.applyChanges({ tenant: "acme", upserted: [first], removed: [] })).candidates,
+    ).toBe(1);
+    const again = await world.feed.applyChanges({ tenant: "acme", upserted: [first], removed: [] });
+    expect(again).toMatchObject({ candidates: 0, unchanged: 1 });
+    const rewritten = { ...world.document("d1", banks), version: 9 };
+    expect(
+      await world.feed.applyChanges({ tenant: "acme", upserted: [rewritten], removed: [] }),
+    ).toMatchObject({
+      candidates: 1,
+      unchanged: 0,
+    });
+  });
+});

@@ -26,6 +26,7 @@ import {
   type Ranker,
   type RankingOptions,
 } from "./ranking";
+import { ReadCache, type ReadCacheOptions } from "./read-cache";
 import { buildTrainingGroups, type TrainingGroup, trainPairwiseLinear } from "./training";
 import {
   type Candidate,
@@ -68,6 +69,8 @@ export interface FeedChange {
 export interface ChangeResult {
   /** Candidates written. */
   candidates: number;
+  /** Upserted documents skipped because the feed already holds that version of them. */
+  unchanged: number;
   /** Per upserted document: milliseconds from the start of its matching to its candidates being stored. */
   matchMs: number[];
   removed: number;
@@ -113,6 +116,11 @@ export interface FeedOptions {
    * asked again (profile writes through this `Feed` refresh them at once). Default 5000.
    */
   peerRefreshMs?: number;
+  /**
+   * The read cache of candidates and document records (`ReadCache`): this process's writes drop entries at
+   * once, other processes' are seen within `ttlMs`. Default 5,000 ms, 1,000 users, 50,000 documents.
+   */
+  readCache?: Partial<ReadCacheOptions>;
   clock?: () => number;
   logger?: Logger;
 }
@@ -146,6 +154,7 @@ export class Feed {
   /** The latest stored model per tenant, as last looked up (see `#rankerFor`). */
   readonly #stored = new Map<string, { ranker: Ranker; checkedAt: number }>();
   readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #cache: ReadCache;
   #defaultRanker: Ranker;
 
   constructor(options: FeedOptions) {
@@ -157,6 +166,12 @@ export class Feed {
     this.#clock = options.clock ?? Date.now;
     this.#logger = options.logger ?? silentLogger;
     this.#defaultRanker = options.ranker ?? presetRanker("hybrid+feedback+collab");
+    this.#cache = new ReadCache(this.#store, {
+      ttlMs: 5_000,
+      maxUsers: 1_000,
+      maxDocuments: 50_000,
+      ...options.readCache,
+    });
   }
 
   // ---- profiles ----
@@ -207,6 +222,7 @@ export class Feed {
 
   async deleteProfile(tenant: string, user: string): Promise<boolean> {
     const deleted = await this.#store.deleteProfile(tenant, user);
+    this.#cache.forgetUsers(tenant, [user]);
     this.#peerCache.delete(tenant);
     (await this.#tenant(tenant)).engagement.forget(user);
     return deleted;
@@ -257,28 +273,50 @@ export class Feed {
     for (const ref of change.removed) {
       state.duplicates.remove(documentKey(ref));
       await this.#store.removeDocument(change.tenant, ref);
-      removed += (await this.#store.removeCandidates(change.tenant, ref)).length;
+      this.#cache.forgetDocument(change.tenant, ref);
+      removed += (await this.#removeCandidates(change.tenant, ref)).length;
     }
     const byCollection = new Map<string, Profile[]>();
     const matchMs: number[] = [];
     let candidates = 0;
-    for (const document of change.upserted) {
-      if (document.tenant !== change.tenant) {
-        throw new ValidationError("document of another tenant in a change", [
-          { path: "upserted.tenant", message: "must be the change's tenant" },
-        ]);
-      }
+    const fresh = await this.#withoutKnownVersions(change);
+    for (const document of fresh) {
       const started = performance.now();
       let profiles = byCollection.get(document.collection);
       if (profiles === undefined) {
         profiles = await this.#store.listProfiles(change.tenant, { collection: document.collection });
         byCollection.set(document.collection, profiles);
       }
-      await this.#store.removeCandidates(change.tenant, document);
+      await this.#removeCandidates(change.tenant, document);
       candidates += await this.#matchAgainst([document], profiles, change.tenant, true);
       matchMs.push(performance.now() - started);
     }
-    return { candidates, matchMs, removed };
+    const unchanged = change.upserted.length - fresh.length;
+    return { candidates, unchanged, matchMs, removed };
+  }
+
+  /** The change's upserts minus those whose version the feed already holds (one store read). */
+  async #withoutKnownVersions(change: FeedChange): Promise<readonly FeedDocument[]> {
+    for (const document of change.upserted) {
+      if (document.tenant !== change.tenant) {
+        throw new ValidationError("document of another tenant in a change", [
+          { path: "upserted.tenant", message: "must be the change's tenant" },
+        ]);
+      }
+    }
+    const versioned = change.upserted.filter((document) => document.version !== undefined);
+    if (versioned.length === 0) return change.upserted;
+    const held = await this.#store.getDocuments(change.tenant, versioned);
+    return change.upserted.filter(
+      (document) =>
+        document.version === undefined || held.get(documentKey(document))?.version !== document.version,
+    );
+  }
+
+  /** The tenant's documents the feed holds a record of, by (collection, documentId): what a catch-up diffs. */
+  async heldDocuments(tenant: string): Promise<DocumentRef[]> {
+    const records = await this.#store.listDocuments(tenant);
+    return records.map(({ collection, documentId }) => ({ collection, documentId }));
   }
 
   /**
@@ -338,13 +376,16 @@ export class Feed {
       publishedAt: document.publishedAt,
       signature,
       embedding: document.embedding,
+      ...(document.version === undefined ? {} : { version: document.version }),
     });
+    this.#cache.forgetDocument(tenant, document);
     return clusterId;
   }
 
   async #writeCandidates(state: TenantState, candidates: readonly Candidate[]): Promise<void> {
     if (candidates.length === 0) return;
     await this.#store.putCandidates(candidates);
+    this.#cache.forgetUsers(candidates[0]!.tenant, new Set(candidates.map((c) => c.user)));
     for (const candidate of candidates) await this.#afterCandidate(state, candidate);
   }
 
@@ -368,7 +409,13 @@ export class Feed {
     const weakest = [...all]
       .sort((a, b) => statedRelevance(a.match) - statedRelevance(b.match) || a.publishedAt - b.publishedAt)
       .slice(0, all.length - cap);
-    for (const candidate of weakest) await this.#store.removeCandidates(tenant, candidate, [user]);
+    for (const candidate of weakest) await this.#removeCandidates(tenant, candidate, [user]);
+  }
+
+  async #removeCandidates(tenant: string, ref: DocumentRef, users?: readonly string[]): Promise<string[]> {
+    const removed = await this.#store.removeCandidates(tenant, ref, users);
+    this.#cache.forgetUsers(tenant, removed);
+    return removed;
   }
 
   // ---- reading ----
@@ -425,12 +472,12 @@ export class Feed {
   async #rank(profile: Profile, ranker: Ranker, asOf: number) {
     const { tenant, user } = profile;
     const [candidates, states, peers, state] = await Promise.all([
-      this.#store.listCandidates(tenant, user),
+      this.#cache.candidates(tenant, user),
       this.#store.getItemStates(tenant, user),
       this.#peers(tenant),
       this.#tenant(tenant),
     ]);
-    const records = await this.#store.getDocuments(tenant, candidates);
+    const records = await this.#cache.records(tenant, candidates);
     const view = new CollaborativeView(profile, peers, state.engagement);
     const scored: ScoredCandidate[] = candidates.map((candidate) => {
       const features = computeFeatures(

@@ -12,6 +12,7 @@ export * from "./model";
 export * from "./near-duplicates";
 export * from "./prepare";
 export * from "./ranking";
+export * from "./read-cache";
 export * from "./snapshot-corpus";
 export * from "./training";
 export * from "./types";

@@ -36,6 +36,7 @@ interface TenantState {
   servedById: Map<string, ServedFeed>;
   states: Map<string, Map<string, ItemState>>;
   models: Map<string, StoredModel[]>;
+  cursors: Map<string, number>;
 }
 
 /** The in-memory {@link FeedStore}: for tests, the simulator and an embedded service that keeps no feed. */
@@ -54,6 +55,7 @@ export class MemoryFeedStore implements FeedStore {
         servedById: new Map(),
         states: new Map(),
         models: new Map(),
+        cursors: new Map(),
       };
       this.#tenants.set(tenant, state);
     }
@@ -201,5 +203,14 @@ export class MemoryFeedStore implements FeedStore {
 
   async listModels(tenant: string, name: string): Promise<StoredModel[]> {
     return [...(this.#tenant(tenant).models.get(name) ?? [])];
+  }
+
+  async getCursor(tenant: string, collection: string): Promise<number | undefined> {
+    return this.#tenant(tenant).cursors.get(collection);
+  }
+
+  async advanceCursor(tenant: string, collection: string, chunkId: number): Promise<void> {
+    const cursors = this.#tenant(tenant).cursors;
+    cursors.set(collection, Math.max(chunkId, cursors.get(collection) ?? chunkId));
   }
 }

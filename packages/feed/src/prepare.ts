@@ -32,6 +32,8 @@ export interface RawFeedDocument {
   chunkVectors: readonly Float32Array[];
   metadata: Metadata;
   arrivedAt: number;
+  /** See `FeedDocument.version`. */
+  version?: number;
 }
 
 /**
@@ -69,6 +71,7 @@ export function prepareFeedDocument(
     metadata: raw.metadata,
     publishedAt: instantOf(raw.metadata[fields.published]) ?? raw.arrivedAt,
     arrivedAt: raw.arrivedAt,
+    ...(raw.version === undefined ? {} : { version: raw.version }),
   };
 }
 

@@ -119,6 +119,11 @@ export interface FeedDocument {
   publishedAt: number;
   /** When it reached the feed (arrival-to-feed latency is measured from here). */
   arrivedAt: number;
+  /**
+   * Its version in the catalog (the catalog passes the document's highest chunk id), recorded with it: an
+   * upsert of the version the feed already holds is skipped (the same change met twice). Absent: always applied.
+   */
+  version?: number;
 }
 
 /** The features of a (profile, document) pair. Every value is finite; see `featureNames` for each one's range. */

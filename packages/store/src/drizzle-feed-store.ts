@@ -1,3 +1,4 @@
+import { endianness } from "node:os";
 import type { JsonValue } from "@sift/core";
 import {
   type Candidate,
@@ -15,6 +16,7 @@ import { and, asc, eq, gte, inArray, max, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import {
   feedCandidates,
+  feedCursors,
   feedDocuments,
   feedEvents,
   feedItemStates,
@@ -55,10 +57,12 @@ function decodeValue(value: JsonValue): unknown {
     const keys = Object.keys(value);
     if (keys.length === 1 && typeof value.$f32 === "string") {
       const bytes = Buffer.from(value.$f32, "base64");
+      if (littleEndianHost) return new Float32Array(alignedCopy(bytes));
       return Float32Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
     }
     if (keys.length === 1 && typeof value.$u32 === "string") {
       const bytes = Buffer.from(value.$u32, "base64");
+      if (littleEndianHost) return new Uint32Array(alignedCopy(bytes));
       return Uint32Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readUInt32LE(i * 4));
     }
     const out: Record<string, unknown> = {};
@@ -66,6 +70,16 @@ function decodeValue(value: JsonValue): unknown {
     return out;
   }
   return value;
+}
+
+/** On a little-endian host the stored bytes are the array's own: one copy instead of a read per value. */
+const littleEndianHost = endianness() === "LE";
+
+/** The bytes in a fresh buffer of their own (a decoded Buffer may sit unaligned in Node's shared pool). */
+function alignedCopy(bytes: Buffer): ArrayBuffer {
+  const copy = new ArrayBuffer(bytes.length);
+  new Uint8Array(copy).set(bytes);
+  return copy;
 }
 
 function littleEndian(
@@ -445,6 +459,33 @@ export class DrizzleFeedStore implements FeedStore {
         .where(and(eq(feedModels.tenant, tenant), eq(feedModels.name, name)))
         .orderBy(asc(feedModels.version));
       return rows.map(modelOf);
+    });
+  }
+
+  // ---- change cursors ----
+
+  getCursor(tenant: string, collection: string): Promise<number | undefined> {
+    return this.run("feed.getCursor", async () => {
+      const rows = await this.db
+        .select({ chunkId: feedCursors.chunkId })
+        .from(feedCursors)
+        .where(and(eq(feedCursors.tenant, tenant), eq(feedCursors.collection, collection)));
+      return rows[0]?.chunkId;
+    });
+  }
+
+  advanceCursor(tenant: string, collection: string, chunkId: number): Promise<void> {
+    return this.run("feed.advanceCursor", async () => {
+      await this.db
+        .insert(feedCursors)
+        .values({ tenant, collection, chunkId, updatedAt: Date.now() })
+        .onConflictDoUpdate({
+          target: [feedCursors.tenant, feedCursors.collection],
+          set: {
+            chunkId: sql`greatest(${feedCursors.chunkId}, ${excluded(feedCursors.chunkId)})`,
+            updatedAt: excluded(feedCursors.updatedAt),
+          },
+        });
     });
   }
 }

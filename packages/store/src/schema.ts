@@ -333,3 +333,19 @@ export const feedModels = pgTable(
   },
   (table) => [primaryKey({ columns: [table.tenant, table.name, table.version] })],
 );
+
+/**
+ * How far the feed has applied a collection's changes (docs/adr/0021): every chunk with an id at most
+ * `chunk_id` has reached the feed. Chunk ids only grow, so the chunks above it are what a restart replays.
+ */
+export const feedCursors = pgTable(
+  "feed_cursors",
+  {
+    tenant: text("tenant").notNull(),
+    collection: text("collection").notNull(),
+    chunkId: bigint("chunk_id", { mode: "number" }).notNull(),
+    /** Milliseconds since the epoch of the last advance. */
+    updatedAt: bigint("updated_at", { mode: "number" }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenant, table.collection] })],
+);

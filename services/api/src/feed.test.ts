@@ -1,4 +1,7 @@
 import { bagOfWordsEmbedder } from "@sift/core/testing";
+import { CatalogFeed, Engine } from "@sift/engine";
+import { deleteDocuments, ingestDocuments } from "@sift/ingest";
+import { feedStoreOf } from "@sift/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createTestApp } from "./test-support";
 
@@ -355,5 +358,97 @@ describe("feed tenancy and user-bound keys", () => {
 
     const scoped = await t.createKey("acme", "reader", { filter: { field: "sector", eq: "energy" } });
     expect((await t.call("GET", "/v1/users/bob/feed", undefined, scoped.bearer)).status).toBe(403);
+  });
+});
+
+// Writes made past this process's write path (the CLI, another replica on a shared store): written here
+// through the store with a sync target that tells no index, so only the refresher's poll can find them.
+describe("the feed and writes made by other processes", () => {
+  const refreshIntervalMs = 100;
+  const unseen = { sync: async () => {} };
+  let t: TestApp;
+  let collectionId: number;
+  beforeEach(async () => {
+    t = await createTestApp({ embedder, refreshIntervalMs });
+    expect((await t.call("PUT", "/v1/collections/news")).status).toBe(201);
+    collectionId = (await t.store.getCollection("default", "news"))!.id;
+    expect((await t.call("PUT", "/v1/users/ana", profile())).status).toBe(200);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const writeElsewhere = (...documents: Array<typeof solar>) =>
+    ingestDocuments({
+      store: t.store,
+      lexical: unseen,
+      collectionId,
+      documents: documents.map((d) => ({ externalId: d.id, ...d })),
+    });
+  /** The feed's ids once they equal `expected`, polled until the deadline (many refresh intervals). */
+  const feedBecomes = async (expected: string[]) => {
+    const deadline = Date.now() + 10_000;
+    let ids = await feedIds(t, "ana");
+    while (JSON.stringify([...ids].sort()) !== JSON.stringify(expected) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, refreshIntervalMs / 2));
+      ids = await feedIds(t, "ana");
+    }
+    return [...ids].sort();
+  };
+
+  it("takes in a document ingested past the service, and lets its delete take it out", async () => {
+    const job = await writeElsewhere(solar, banks);
+    expect(job.status).toBe("succeeded");
+    expect(await feedIds(t, "ana")).toEqual([]);
+    expect(await feedBecomes(["banks-1", "solar-1"])).toEqual(["banks-1", "solar-1"]);
+
+    const deleted = await deleteDocuments({
+      store: t.store,
+      lexical: unseen,
+      collectionId,
+      externalIds: ["solar-1"],
+    });
+    expect(deleted.deleted).toEqual(["solar-1"]);
+    expect(await feedBecomes(["banks-1"])).toEqual(["banks-1"]);
+  });
+
+  it("applies a change once when this process's write and the poll both meet it", async () => {
+    await t.call("POST", "/v1/collections/news/documents", { documents: [solar] });
+    const first = (await t.call("GET", "/v1/users/ana/feed")).body.items[0];
+    // A catch-up replays from the cursor: nothing past it, and the held version is not matched again.
+    const [caughtUp] = await t.feed.catchUp();
+    expect(caughtUp).toMatchObject({ collection: "news", result: { candidates: 0, removed: 0 } });
+    expect(caughtUp!.to).toBe(caughtUp!.from);
+    const again = (await t.call("GET", "/v1/users/ana/feed")).body.items;
+    expect(again.map((i: { documentId: string; matchedAt?: number }) => i.documentId)).toEqual(["solar-1"]);
+    expect(again[0].score).toBeCloseTo(first.score, 3);
+  });
+
+  it("catches up on start with what was committed while no service watched", async () => {
+    await t.call("POST", "/v1/collections/news/documents", { documents: [solar, banks] });
+    expect((await feedIds(t, "ana")).sort()).toEqual(["banks-1", "solar-1"]);
+    // The service stops; meanwhile another process adds one document, rewrites one and deletes one.
+    await t.feed.close();
+    await t.engine.close();
+    await writeElsewhere(solarAnalysis, { ...banks, text: `${banks.text} Solar power helped utilities.` });
+    await deleteDocuments({ store: t.store, lexical: unseen, collectionId, externalIds: ["solar-1"] });
+
+    const engine = new Engine({ store: t.store, dataDir: t.dataDir, embedder });
+    const feed = new CatalogFeed({ store: t.store, feedStore: feedStoreOf(t.store), engine });
+    try {
+      await engine.load(collectionId);
+      const [caughtUp] = await feed.catchUp();
+      expect(caughtUp!.to).toBeGreaterThan(caughtUp!.from!);
+      expect(caughtUp!.result).toMatchObject({ unchanged: 0, removed: 1 });
+      const page = await feed.feed.read("default", "ana", { limit: 50 });
+      expect(page.items.map((i) => i.documentId).sort()).toEqual(["banks-1", "solar-2"]);
+      expect(page.items.find((i) => i.documentId === "banks-1")!.features.bm25).toBeGreaterThan(0);
+      // A second start finds nothing past the cursor.
+      const [again] = await feed.catchUp();
+      expect(again).toMatchObject({ from: caughtUp!.to, to: caughtUp!.to, result: { candidates: 0 } });
+    } finally {
+      await feed.close();
+      await engine.close();
+    }
   });
 });

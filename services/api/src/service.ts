@@ -111,10 +111,11 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
 
     let loaded = false;
     let draining = false;
+    const feed = new CatalogFeed({ store, feedStore: feedStoreOf(store), engine: running, logger });
     const app = createApp({
       store,
       engine: running,
-      feed: new CatalogFeed({ store, feedStore: feedStoreOf(store), engine: running, logger }),
+      feed,
       answer: {
         generator,
         fallback: createExtractiveGenerator(),
@@ -164,6 +165,24 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       }
     }
     loaded = true;
+    // What was committed while no service watched (the CLI, a replica) reaches the feed now, off the
+    // readiness path; later changes queue behind it (docs/adr/0021).
+    void feed
+      .catchUp()
+      .then((done) => {
+        const replayed = done.filter((c) => c.from !== undefined && (c.to > c.from || c.result.removed > 0));
+        logger.info("feed: caught up with the store", {
+          collections: done.length,
+          replayed: replayed.map((c) => `${c.tenant}/${c.collection}`),
+          candidates: done.reduce((sum, c) => sum + c.result.candidates, 0),
+          removed: done.reduce((sum, c) => sum + c.result.removed, 0),
+        });
+      })
+      .catch((error) =>
+        logger.error("feed: catching up with the store failed; each collection retries on its next change", {
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        }),
+      );
 
     return {
       url,
@@ -185,6 +204,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
         if (cut > 0) logger.warn("shutdown: cut connections still busy at SIFT_SHUTDOWN_TIMEOUT_MS", drained);
         else logger.info("shutdown: requests drained", drained);
         await access.dependencies.usage?.close();
+        await feed.close();
         if ("dispose" in generator && typeof generator.dispose === "function") await generator.dispose();
         await running.close();
         await store.close();

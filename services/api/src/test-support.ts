@@ -18,6 +18,8 @@ export interface TestAppOptions {
   requestTimeoutMs?: number;
   maxCollectionsPerTenant?: number;
   feedStreamMs?: number;
+  /** The refreshers' poll for writes made past the engine (`SIFT_INDEX_REFRESH_MS`); default none. */
+  refreshIntervalMs?: number;
   embedder?: Embedder;
   rerank?: RerankOptions;
   /** Default `off` (tenant from `x-sift-tenant`), as most route tests are about the routes, not keys. */
@@ -50,7 +52,13 @@ export async function createTestApp(options: TestAppOptions = {}) {
     options.embedder === undefined || metrics === undefined
       ? options.embedder
       : timedEmbedder(options.embedder, metrics);
-  const engine = new Engine({ store, dataDir, embedder, rerank: options.rerank });
+  const engine = new Engine({
+    store,
+    dataDir,
+    embedder,
+    rerank: options.rerank,
+    refreshIntervalMs: options.refreshIntervalMs,
+  });
   metrics?.bind({ engine, store });
   const keys = new ApiKeys({ store, cacheMs: 0 });
   const usage = new KeyUsage({ store });
@@ -113,6 +121,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
   };
   return {
     app,
+    dataDir,
     store,
     engine,
     feed,
@@ -122,6 +131,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     createKey,
     async close() {
       await usage.close();
+      await feed.close();
       await engine.close();
       await store.close();
       await rm(dataDir, { recursive: true, force: true });

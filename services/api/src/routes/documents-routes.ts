@@ -3,7 +3,7 @@ import { deleteDocuments, ingestDocuments } from "@sift/ingest";
 import { recordAudit } from "../audit";
 import { authOf } from "../auth";
 import { type AppDependencies, resolveCollection } from "../context";
-import { reportDocumentsChanged, writtenDocuments } from "../feed-hook";
+import { feedSettled } from "../feed-hook";
 import type { RouteTable } from "../route-table";
 import {
   collectionParams,
@@ -52,8 +52,6 @@ export function documentsRoutes(routes: RouteTable, deps: AppDependencies): void
       if (duplicates.length > 0) throw new ValidationError("duplicate document ids in one batch", duplicates);
       // Settles whether the collection's vectors are in step before this write adds chunks to it.
       await deps.engine.denseStatus(collection.id);
-      const ids = [...seen.keys()];
-      const before = await deps.store.getContentHashes(collection.id, ids);
       const job = await ingestDocuments({
         store: deps.store,
         lexical: deps.engine.indexes,
@@ -68,12 +66,7 @@ export function documentsRoutes(routes: RouteTable, deps: AppDependencies): void
         logger: deps.logger,
       });
       deps.metrics?.registry.observeIngest(job.counts);
-      const after = await deps.store.getContentHashes(collection.id, ids);
-      await reportDocumentsChanged(deps, {
-        collectionId: collection.id,
-        ...writtenDocuments(ids, before, after),
-        removed: [],
-      });
+      await feedSettled(deps);
       await recordAudit(c, deps, {
         action: "document.write",
         collection: collection.name,
@@ -182,12 +175,7 @@ export function documentsRoutes(routes: RouteTable, deps: AppDependencies): void
         externalIds: [id],
       });
       if (deleted.deleted.length === 0) throw new NotFoundError("document", id);
-      await reportDocumentsChanged(deps, {
-        collectionId: collection.id,
-        added: [],
-        updated: [],
-        removed: deleted.deleted,
-      });
+      await feedSettled(deps);
       await recordAudit(c, deps, { action: "document.delete", collection: collection.name, target: id });
       return c.body(null, 204);
     },

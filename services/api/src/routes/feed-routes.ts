@@ -27,13 +27,13 @@ const keepAliveMs = 15_000;
 const reconnectMs = 1_000;
 
 /**
- * The analyst named in the path, as the caller may reach them (docs/security.md):
+ * The analyst named in the path (with the caller's tenant), as the caller may reach them (docs/security.md):
  * - a key bound to a user reaches only that user: any other is not found (404), as if absent;
  * - a key bound to no user (a service acting for its analysts) reaches every user of its tenant, with
  *   `unbound` as the least role (changing a profile or logging feedback for someone else is a write);
  * - a scoped key (filter) is refused: feed items are not filtered by key scope.
  */
-function userOf(c: Context<AppEnv>, unbound: Role): string {
+function analystOf(c: Context<AppEnv>, unbound: Role): { tenant: string; user: string } {
   const auth = authOf(c);
   const user = c.req.param("user")!;
   if (auth.filter !== undefined) {
@@ -41,7 +41,7 @@ function userOf(c: Context<AppEnv>, unbound: Role): string {
   }
   if (auth.user !== undefined && auth.user !== user) throw new NotFoundError("user", user);
   if (auth.user === undefined) requireRole(c, unbound);
-  return user;
+  return { tenant: auth.tenant, user };
 }
 
 export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: CatalogFeed }): void {
@@ -64,8 +64,8 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       responses: { 200: { description: "the profile as stored", schema: profileBodySchema } },
     },
     async (c, { body }) => {
-      const user = userOf(c, "writer");
-      const profile = await deps.feed.putProfile(authOf(c).tenant, user, body, c.req.raw.signal);
+      const { tenant, user } = analystOf(c, "writer");
+      const profile = await deps.feed.putProfile(tenant, user, body, c.req.raw.signal);
       await recordAudit(c, deps, { action: "feed.user.put", target: user });
       return c.json({ profile: profileView(profile) });
     },
@@ -83,8 +83,8 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       responses: { 200: { description: "the profile", schema: profileBodySchema } },
     },
     async (c) => {
-      const user = userOf(c, "reader");
-      return c.json({ profile: profileView(await feed.getProfile(authOf(c).tenant, user)) });
+      const { tenant, user } = analystOf(c, "reader");
+      return c.json({ profile: profileView(await feed.getProfile(tenant, user)) });
     },
   );
 
@@ -100,8 +100,8 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       responses: { 204: { description: "deleted" } },
     },
     async (c) => {
-      const user = userOf(c, "writer");
-      if (!(await feed.deleteProfile(authOf(c).tenant, user))) throw new NotFoundError("user", user);
+      const { tenant, user } = analystOf(c, "writer");
+      if (!(await feed.deleteProfile(tenant, user))) throw new NotFoundError("user", user);
       await recordAudit(c, deps, { action: "feed.user.delete", target: user });
       return c.body(null, 204);
     },
@@ -123,8 +123,8 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       responses: { 200: { description: "one page of the feed", schema: feedPageSchema } },
     },
     async (c, { query }) => {
-      const user = userOf(c, "reader");
-      const page = await feed.read(authOf(c).tenant, user, {
+      const { tenant, user } = analystOf(c, "reader");
+      const page = await feed.read(tenant, user, {
         limit: query.limit,
         cursor: query.cursor ?? null,
       });
@@ -149,8 +149,7 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       responses: { 200: { description: "the stream", events: feedStreamEventSchemas } },
     },
     async (c) => {
-      const user = userOf(c, "reader");
-      const { tenant } = authOf(c);
+      const { tenant, user } = analystOf(c, "reader");
       await feed.getProfile(tenant, user);
       const endsAt = Date.now() + (deps.limits.feedStreamMs ?? 300_000);
       return streamSSE(c, async (stream) => {
@@ -218,8 +217,8 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       responses: { 200: { description: "how many events were logged", schema: eventsAcceptedSchema } },
     },
     async (c, { body }) => {
-      const user = userOf(c, "writer");
-      return c.json(await feed.recordEvents(authOf(c).tenant, user, body));
+      const { tenant, user } = analystOf(c, "writer");
+      return c.json(await feed.recordEvents(tenant, user, body));
     },
   );
 
@@ -236,8 +235,8 @@ export function feedRoutes(routes: RouteTable, deps: AppDependencies & { feed: C
       responses: { 200: { description: "the explanation", schema: explanationBodySchema } },
     },
     async (c) => {
-      const user = userOf(c, "reader");
-      const why = await feed.why(authOf(c).tenant, user, c.req.param("itemId")!);
+      const { tenant, user } = analystOf(c, "reader");
+      const why = await feed.why(tenant, user, c.req.param("itemId")!);
       return c.json({ why });
     },
   );
