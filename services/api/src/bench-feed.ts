@@ -12,7 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { silentLogger } from "@sift/core";
+import { seededRandom, silentLogger } from "@sift/core";
 import { parseConfig } from "./config";
 import { startService } from "./service";
 
@@ -32,19 +32,8 @@ const sizes = {
   arrivals: Number(values.arrivals),
 };
 
-/** mulberry32: every run writes the same corpus and profiles. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const next = random(20261202);
+/** Seeded: every run writes the same corpus and profiles. */
+const next = seededRandom(20261202);
 const vocabulary = Array.from({ length: 20_000 }, (_, i) => `w${i.toString(36)}x`);
 const harmonic = vocabulary.reduce((sum, _, i) => sum + 1 / (i + 1), 0);
 const cumulative: number[] = [];
