@@ -1,24 +1,15 @@
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { haveChromium, launchChromium } from "./chromium-test-support";
 import { metricNames } from "./metrics";
 import { winsAndLosses } from "./report";
 import { renderHtml } from "./report-html";
 import { fixtureReport } from "./report-test-support";
 
-// Debian's chromium (infra/scripts/test.sh installs it when missing).
-const executablePath = "/usr/bin/chromium";
-const haveChromium = existsSync(executablePath);
-if (!haveChromium) {
-  console.warn(`skipping the HTML report browser test: no Chromium at ${executablePath}`);
-  if (process.env.CI === "true") throw new Error(`CI must provide ${executablePath}`);
-}
-
-describe.skipIf(!haveChromium)("report.html in headless Chromium", () => {
+describe.skipIf(!haveChromium("the HTML report browser test"))("report.html in headless Chromium", () => {
   it("renders a chart per metric with one bar per run, the latency chart and the per-query table, offline", {
     timeout: 120_000,
   }, async () => {
@@ -26,18 +17,7 @@ describe.skipIf(!haveChromium)("report.html in headless Chromium", () => {
     const dir = await mkdtemp(path.join(tmpdir(), "sift-report-"));
     const file = path.join(dir, "report.html");
     await writeFile(file, renderHtml(report));
-    const browser = await chromium.launch({
-      executablePath,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const external: string[] = [];

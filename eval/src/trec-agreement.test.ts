@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { seededRandom } from "@sift/core";
 import { Engine } from "@sift/engine";
 import { readSource } from "@sift/ingest";
 import { openStore } from "@sift/store";
@@ -58,15 +59,9 @@ const edgeCases: Array<[string, Qrels, Array<[string, number]>]> = [
   ["negative and zero scores", grades({ a: 1, b: 1 }), scored({ x: 0, a: -1, b: -2 })],
 ];
 
-/** Deterministic pseudo-random runs with many ties and graded qrels (mulberry32). */
+/** Deterministic pseudo-random runs with many ties and graded qrels. */
 function randomCases(count: number, seed: number): Array<[string, Qrels, Array<[string, number]>]> {
-  let state = seed;
-  const random = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed);
   const int = (n: number) => Math.floor(random() * n);
   return Array.from({ length: count }, (_, q) => {
     const judged = new Map<string, number>();

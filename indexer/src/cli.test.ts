@@ -9,7 +9,8 @@ import type { DocumentStore } from "@sift/core";
 import { LexicalIndexManager } from "@sift/lexical";
 import { openStore } from "@sift/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliIo, exitCodes, main } from "./cli";
+import { exitCodes } from "./cli";
+import { runCli } from "./cli-test-support";
 
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));
 const repoRoot = path.resolve(path.dirname(cliPath), "..", "..");
@@ -25,17 +26,8 @@ afterAll(async () => {
 });
 
 /** Runs the CLI in-process with captured output. */
-async function run(argv: string[], env: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-    env,
-    cwd: scratch,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
+function run(argv: string[], env: Record<string, string> = {}) {
+  return runCli(argv, { env, cwd: scratch });
 }
 
 describe("usage errors exit 2 with a message naming the problem", () => {

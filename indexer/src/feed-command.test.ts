@@ -1,34 +1,13 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { bagOfWordsEmbedder } from "@sift/core/testing";
 import { CollectionStatisticsCorpus, Feed, prepareFeedDocument } from "@sift/feed";
 import { feedStoreOf, openStore } from "@sift/store";
 import { createAnalyzer } from "@sift/text";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliIo, main } from "./cli";
+import { describe, expect, it } from "vitest";
+import { useCliScratch } from "./cli-test-support";
 
-let scratch: string;
-let dataDir: string;
-beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), "sift-feed-cli-"));
-  dataDir = path.join(scratch, "data");
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
-
-async function run(argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-    env: { SIFT_DATA_DIR: dataDir },
-    cwd: scratch,
-  };
-  return { code: await main(argv, io), stdout, stderr };
-}
+const scratch = useCliScratch("sift-feed-cli-");
+const run = scratch.run;
 
 const texts = {
   d1: "Solar panel prices fell as new factories opened and solar power installations hit a record.",
@@ -38,7 +17,7 @@ const texts = {
 
 /** What the service would have stored: a profile, three matched documents, one read and its feedback. */
 async function seed(): Promise<void> {
-  const store = await openStore({ driver: "pglite", dataDir: path.join(dataDir, "pglite") });
+  const store = await openStore({ driver: "pglite", dataDir: path.join(scratch.dataDir, "pglite") });
   try {
     await store.migrate();
     const analyzer = createAnalyzer();

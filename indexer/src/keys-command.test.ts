@@ -1,30 +1,12 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { ApiKeys } from "@sift/access";
 import { openStore } from "@sift/store";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliIo, exitCodes, main } from "./cli";
+import { describe, expect, it } from "vitest";
+import { exitCodes } from "./cli";
+import { useCliScratch } from "./cli-test-support";
 
-let scratch: string;
-beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), "sift-keys-"));
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
-
-async function run(argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    stdout: { write: (t: string) => (stdout += t) },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-    env: { SIFT_DATA_DIR: path.join(scratch, "data") },
-    cwd: scratch,
-  };
-  return { code: await main(argv, io), stdout, stderr };
-}
+const scratch = useCliScratch("sift-keys-");
+const run = scratch.run;
 
 describe("sift keys", () => {
   it("creates a key shown once as JSON, lists it without the secret, and revokes it", async () => {
@@ -68,14 +50,14 @@ describe("sift keys", () => {
     expect(json.map((k: { id: string }) => k.id)).toContain(printed.id);
 
     // The key works against the store the CLI wrote to, until it is revoked.
-    const store = await openStore({ driver: "pglite", dataDir: path.join(scratch, "data", "pglite") });
+    const store = await openStore({ driver: "pglite", dataDir: path.join(scratch.dataDir, "pglite") });
     try {
       await expect(new ApiKeys({ store }).verify(printed.key!)).resolves.toMatchObject({ role: "admin" });
     } finally {
       await store.close();
     }
     expect((await run(["keys", "revoke", printed.id!])).stdout).toContain(`revoked ${printed.id}`);
-    const again = await openStore({ driver: "pglite", dataDir: path.join(scratch, "data", "pglite") });
+    const again = await openStore({ driver: "pglite", dataDir: path.join(scratch.dataDir, "pglite") });
     try {
       await expect(new ApiKeys({ store: again }).verify(printed.key!)).rejects.toThrow(/revoked/);
       const trail = await again.listAudit("acme", { limit: 10 });

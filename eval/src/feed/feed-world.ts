@@ -1,3 +1,4 @@
+import { seededRandom } from "@sift/core";
 import type { BeirQuery } from "../beir";
 import type { BeirDocument } from "../dataset";
 
@@ -70,18 +71,14 @@ export const defaultWorldParameters: WorldParameters = Object.freeze({
 export const hourMs = 3_600_000;
 export const dayMs = 24 * hourMs;
 
-/** Deterministic random numbers (mulberry32) with the few distributions the simulator draws from. */
+/** Deterministic random numbers (`seededRandom`) with the few distributions the simulator draws from. */
 export class Random {
-  #state: number;
+  readonly #next: () => number;
   constructor(seed: number) {
-    this.#state = seed >>> 0;
+    this.#next = seededRandom(seed);
   }
   next(): number {
-    this.#state = (this.#state + 0x6d2b79f5) >>> 0;
-    let t = this.#state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.#next();
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

@@ -10,7 +10,14 @@ import {
 } from "./citations";
 import { claimCharsFor, claimsJsonSchema, type GeneratorOutput } from "./claims";
 import { decideEvidence, type EvidenceDecision, type EvidencePolicy } from "./evidence";
-import type { FinishReason, Generator, GeneratorEvent, GeneratorKind, GeneratorUsage } from "./generator";
+import type {
+  FinishReason,
+  GenerateRequest,
+  Generator,
+  GeneratorEvent,
+  GeneratorKind,
+  GeneratorUsage,
+} from "./generator";
 import {
   type InferCitationsOptions,
   type InferredSentenceCitation,
@@ -176,82 +183,173 @@ export interface AnswerResult {
  */
 export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEvent, void, undefined> {
   const started = performance.now();
-  const retrievalMs = request.timings?.retrievalMs ?? null;
-  const rerankMs = request.timings?.rerankMs ?? null;
   const degraded = [...(request.degraded ?? [])];
   const warnings: string[] = [];
-  let evidence = decideEvidence(request.passages, request.evidence);
-  const hints = request.generator.promptHints ?? {};
-  const promptStyle: PromptStyle =
-    request.promptStyle ?? hints.style ?? (request.generator.kind === "local" ? "compact" : "full");
-  const contextTokens = Math.min(request.contextTokens, hints.contextTokens ?? Number.POSITIVE_INFINITY);
-  const temperature = request.temperature ?? hints.temperature;
-
-  let packed: PackedPassage[] = [];
-  let dropped: DroppedPassage[] = [];
-  if (evidence.sufficient) {
-    const deduped = dedupePassages(rankPassages(request.passages), request.dedupe);
-    const packing = packPassages(deduped.kept, {
-      budgetTokens: contextTokens,
-      maxPassages: request.maxPassages ?? hints.maxPassages ?? 8,
-    });
-    packed = packing.packed;
-    dropped = [...deduped.dropped, ...packing.dropped];
-    if (packed.length === 0) evidence = { ...evidence, sufficient: false, reason: "nothing-fits-budget" };
-  }
+  const settings = answerSettings(request);
+  const { evidence, packed, dropped } = packEvidence(request, settings);
   const packMs = performance.now() - started;
-  const timings = (firstTokenMs: number | null, generation: GeneratorEvent | undefined): AnswerTimings => {
-    const answerMs = performance.now() - started;
-    let msPerOutputToken: number | null = null;
-    if (
-      generation?.type === "done" &&
-      generation.timings.firstTokenMs !== null &&
-      generation.usage.completionTokens > 1
-    ) {
-      msPerOutputToken =
-        (generation.timings.totalMs - generation.timings.firstTokenMs) /
-        (generation.usage.completionTokens - 1);
-    }
-    return {
-      retrievalMs,
-      rerankMs,
-      packMs,
-      firstTokenMs,
-      generationMs: generation?.type === "done" ? generation.timings.totalMs : null,
-      msPerOutputToken,
-      answerMs,
-      totalMs: (retrievalMs ?? 0) + (rerankMs ?? 0) + answerMs,
-    };
-  };
+  const timings = (firstTokenMs: number | null, generation: GeneratorEvent | undefined) =>
+    answerTimings(request, started, packMs, firstTokenMs, generation);
 
   if (!evidence.sufficient) {
-    yield { type: "retrieval", passages: [], dropped, evidence };
-    yield { type: "delta", text: notEnoughEvidenceText };
-    yield {
-      type: "citations",
-      ...checkCitations(notEnoughEvidenceText, []),
-      inferredCitations: [],
-      inferredSentences: [],
-    };
-    yield {
-      type: "done",
-      outcome: "no-evidence",
-      generator: null,
-      output: "text",
-      finishReason: "stop",
-      usage: { promptTokens: 0, completionTokens: 0 },
-      timings: timings(performance.now() - started, undefined),
-      degraded,
-      evidence,
-      warnings,
-    };
+    const finalTimings = () => timings(performance.now() - started, undefined);
+    yield* noEvidenceAnswer(evidence, dropped, finalTimings, { degraded, warnings });
     return;
   }
 
   const prompt = buildAnswerPrompt(request.question, packed, {
-    style: promptStyle,
+    style: settings.promptStyle,
     ...(request.nonce === undefined ? {} : { nonce: request.nonce }),
   });
+  warnings.push(...promptWarnings(evidence, prompt));
+  yield { type: "retrieval", passages: packed, dropped, evidence };
+
+  const state: GenerationState = {
+    generator: request.generator,
+    raw: "",
+    firstTokenMs: null,
+    finished: undefined,
+  };
+  const filter = new CitationStreamFilter(packed.length);
+  yield* generateWithFallback(request, generateRequestFor(request, prompt, packed, settings), filter, state, {
+    started,
+    degraded,
+    warnings,
+  });
+  const rest = filter.flush();
+  if (rest !== "") {
+    state.firstTokenMs ??= performance.now() - started;
+    yield { type: "delta", text: rest };
+  }
+  yield citationsEvent(request, state.raw, packed);
+  const done = state.finished?.type === "done" ? state.finished : undefined;
+  yield {
+    type: "done",
+    outcome: "answered",
+    generator: { id: state.generator.id, kind: state.generator.kind },
+    output: done?.output ?? "text",
+    finishReason: done?.finishReason ?? (request.signal?.aborted ? "cancelled" : "stop"),
+    usage: done?.usage ?? { promptTokens: 0, completionTokens: 0, estimated: true },
+    timings: timings(state.firstTokenMs, done),
+    degraded,
+    evidence,
+    warnings,
+  };
+}
+
+/** The request's settings with the generator's prompt hints filled in. */
+interface AnswerSettings {
+  promptStyle: PromptStyle;
+  contextTokens: number;
+  maxPassages: number;
+  temperature: number | undefined;
+}
+
+function answerSettings(request: AnswerRequest): AnswerSettings {
+  const hints = request.generator.promptHints ?? {};
+  return {
+    promptStyle:
+      request.promptStyle ?? hints.style ?? (request.generator.kind === "local" ? "compact" : "full"),
+    contextTokens: Math.min(request.contextTokens, hints.contextTokens ?? Number.POSITIVE_INFINITY),
+    maxPassages: request.maxPassages ?? hints.maxPassages ?? 8,
+    temperature: request.temperature ?? hints.temperature,
+  };
+}
+
+/**
+ * The evidence decision and, when it is sufficient, the passages packed into the budget (ranked, deduped)
+ * and those dropped; nothing fitting the budget makes the evidence insufficient.
+ */
+function packEvidence(
+  request: AnswerRequest,
+  settings: AnswerSettings,
+): { evidence: EvidenceDecision; packed: PackedPassage[]; dropped: DroppedPassage[] } {
+  const evidence = decideEvidence(request.passages, request.evidence);
+  if (!evidence.sufficient) return { evidence, packed: [], dropped: [] };
+  const deduped = dedupePassages(rankPassages(request.passages), request.dedupe);
+  const packing = packPassages(deduped.kept, {
+    budgetTokens: settings.contextTokens,
+    maxPassages: settings.maxPassages,
+  });
+  const dropped = [...deduped.dropped, ...packing.dropped];
+  if (packing.packed.length === 0) {
+    return {
+      evidence: { ...evidence, sufficient: false, reason: "nothing-fits-budget" },
+      packed: [],
+      dropped,
+    };
+  }
+  return { evidence, packed: packing.packed, dropped };
+}
+
+/** The answer's timings; `generation` is the generator's `done` event when it sent one. */
+function answerTimings(
+  request: AnswerRequest,
+  started: number,
+  packMs: number,
+  firstTokenMs: number | null,
+  generation: GeneratorEvent | undefined,
+): AnswerTimings {
+  const retrievalMs = request.timings?.retrievalMs ?? null;
+  const rerankMs = request.timings?.rerankMs ?? null;
+  const answerMs = performance.now() - started;
+  let msPerOutputToken: number | null = null;
+  if (
+    generation?.type === "done" &&
+    generation.timings.firstTokenMs !== null &&
+    generation.usage.completionTokens > 1
+  ) {
+    msPerOutputToken =
+      (generation.timings.totalMs - generation.timings.firstTokenMs) /
+      (generation.usage.completionTokens - 1);
+  }
+  return {
+    retrievalMs,
+    rerankMs,
+    packMs,
+    firstTokenMs,
+    generationMs: generation?.type === "done" ? generation.timings.totalMs : null,
+    msPerOutputToken,
+    answerMs,
+    totalMs: (retrievalMs ?? 0) + (rerankMs ?? 0) + answerMs,
+  };
+}
+
+/** The whole stream of an answer refused for lack of evidence: the fixed text, no citations, no generator. */
+async function* noEvidenceAnswer(
+  evidence: EvidenceDecision,
+  dropped: DroppedPassage[],
+  timings: () => AnswerTimings,
+  notes: { degraded: string[]; warnings: string[] },
+): AsyncGenerator<AnswerEvent, void, undefined> {
+  yield { type: "retrieval", passages: [], dropped, evidence };
+  yield { type: "delta", text: notEnoughEvidenceText };
+  yield {
+    type: "citations",
+    ...checkCitations(notEnoughEvidenceText, []),
+    inferredCitations: [],
+    inferredSentences: [],
+  };
+  yield {
+    type: "done",
+    outcome: "no-evidence",
+    generator: null,
+    output: "text",
+    finishReason: "stop",
+    usage: { promptTokens: 0, completionTokens: 0 },
+    timings: timings(),
+    degraded: notes.degraded,
+    evidence,
+    warnings: notes.warnings,
+  };
+}
+
+/** What the answer says about its own evidence check and about document text the prompt neutralised. */
+function promptWarnings(
+  evidence: EvidenceDecision,
+  prompt: { quotedLines: number; defangedMarkers: number },
+): string[] {
+  const warnings: string[] = [];
   if (evidence.reason === "threshold-not-applicable") {
     warnings.push(
       `the evidence threshold is calibrated for ${evidence.thresholdScoreKind} scores but the passages are ` +
@@ -264,13 +362,22 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
         `${prompt.defangedMarkers} tag or control-token spelling(s) defanged`,
     );
   }
-  yield { type: "retrieval", passages: packed, dropped, evidence };
+  return warnings;
+}
 
-  const generateRequest = {
+/** The generator's request: the prompt, the claims variant when the generator writes claims, the limits. */
+function generateRequestFor(
+  request: AnswerRequest,
+  prompt: ReturnType<typeof buildAnswerPrompt>,
+  packed: PackedPassage[],
+  settings: AnswerSettings,
+): GenerateRequest {
+  const temperature = settings.temperature;
+  return {
     system: prompt.system,
     prompt: prompt.prompt,
     ...(request.generator.output === "claims"
-      ? { claims: claimsRequest(request, packed, prompt.nonce, promptStyle) }
+      ? { claims: claimsRequest(request, packed, prompt.nonce, settings.promptStyle) }
       : {}),
     maxTokens: request.maxTokens,
     stop: prompt.stop,
@@ -278,68 +385,70 @@ export async function* answer(request: AnswerRequest): AsyncGenerator<AnswerEven
     ...(request.signal === undefined ? {} : { signal: request.signal }),
     ...(temperature === undefined ? {} : { temperature }),
   };
+}
 
-  let generator = request.generator;
-  let raw = "";
-  let firstTokenMs: number | null = null;
-  let finished: GeneratorEvent | undefined;
-  const filter = new CitationStreamFilter(packed.length);
+/** What the generation phase has produced: the generator that answered, its raw text, its `done` event. */
+interface GenerationState {
+  generator: Generator;
+  raw: string;
+  firstTokenMs: number | null;
+  finished: GeneratorEvent | undefined;
+}
+
+/**
+ * Streams the generator's text through the citation filter as deltas. A failure before any text, when a
+ * fallback is given and the caller has not aborted, is retried once on the fallback (marked degraded, with
+ * a warning); any other failure is thrown.
+ */
+async function* generateWithFallback(
+  request: AnswerRequest,
+  generateRequest: GenerateRequest,
+  filter: CitationStreamFilter,
+  state: GenerationState,
+  notes: { started: number; degraded: string[]; warnings: string[] },
+): AsyncGenerator<AnswerEvent, void, undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
-      for await (const event of generator.generate(generateRequest)) {
+      for await (const event of state.generator.generate(generateRequest)) {
         if (event.type === "done") {
-          finished = event;
-          warnings.push(...(event.warnings ?? []));
+          state.finished = event;
+          notes.warnings.push(...(event.warnings ?? []));
           break;
         }
-        raw += event.text;
+        state.raw += event.text;
         const text = filter.push(event.text);
         if (text !== "") {
-          firstTokenMs ??= performance.now() - started;
+          state.firstTokenMs ??= performance.now() - notes.started;
           yield { type: "delta", text };
         }
       }
-      break;
+      return;
     } catch (error) {
       const fallback = request.fallback;
-      if (raw !== "" || fallback === undefined || attempt > 0 || request.signal?.aborted) throw error;
-      degraded.push("generator");
-      warnings.push(
-        `generator ${generator.id} failed before answering (${SiftError.is(error) ? error.code : "error"}: ` +
+      if (state.raw !== "" || fallback === undefined || attempt > 0 || request.signal?.aborted) throw error;
+      notes.degraded.push("generator");
+      notes.warnings.push(
+        `generator ${state.generator.id} failed before answering (${SiftError.is(error) ? error.code : "error"}: ` +
           `${(error as Error).message}); ${fallback.id} answered instead`,
       );
-      generator = fallback;
+      state.generator = fallback;
     }
   }
-  const rest = filter.flush();
-  if (rest !== "") {
-    firstTokenMs ??= performance.now() - started;
-    yield { type: "delta", text: rest };
-  }
+}
+
+/** The citations event: the markers checked against the packed passages, and citations inferred unless off. */
+function citationsEvent(request: AnswerRequest, raw: string, packed: PackedPassage[]): AnswerEvent {
   const check = checkCitations(raw, packed);
   const inferOption = request.inferCitations ?? true;
   const inferred =
     inferOption === false
       ? { citations: [], sentences: [] }
       : inferCitations(check.sentences, packed, request.question, inferOption === true ? {} : inferOption);
-  yield {
+  return {
     type: "citations",
     ...check,
     inferredCitations: inferred.citations,
     inferredSentences: inferred.sentences,
-  };
-  const done = finished?.type === "done" ? finished : undefined;
-  yield {
-    type: "done",
-    outcome: "answered",
-    generator: { id: generator.id, kind: generator.kind },
-    output: done?.output ?? "text",
-    finishReason: done?.finishReason ?? (request.signal?.aborted ? "cancelled" : "stop"),
-    usage: done?.usage ?? { promptTokens: 0, completionTokens: 0, estimated: true },
-    timings: timings(firstTokenMs, done),
-    degraded,
-    evidence,
-    warnings,
   };
 }
 

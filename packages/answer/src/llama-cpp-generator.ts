@@ -206,6 +206,192 @@ class GrammarCache {
   }
 }
 
+/** Loads the GGUF file and creates its context; a missing file or a failed load is an `UnavailableError`. */
+async function loadLlamaModel(options: LlamaCppGeneratorOptions, threads: number): Promise<Loaded> {
+  const started = performance.now();
+  if (!existsSync(options.modelPath)) {
+    throw new UnavailableError(`local generation model not found at ${options.modelPath}`);
+  }
+  try {
+    const runtime = await loadLlamaRuntime(options.gpu ?? false);
+    const llama = runtime.llama;
+    const model = await llama.loadModel({ modelPath: options.modelPath });
+    const hasChatTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
+    const requested = options.mode ?? "auto";
+    const mode = requested === "auto" ? (hasChatTemplate ? "chat" : "completion") : requested;
+    const contextSize = Math.min(options.contextSize ?? 4096, model.trainContextSize);
+    const context = await model.createContext({ contextSize, threads, sequences: 1 });
+    return {
+      llama,
+      model,
+      context,
+      info: {
+        mode,
+        architecture: model.fileInfo.metadata.general?.architecture,
+        hasChatTemplate,
+        contextSize: context.contextSize,
+        threads,
+        loadMs: performance.now() - started,
+        gpu: llama.gpu === "cuda" ? "cuda" : false,
+        gpuDevices: runtime.gpuDevices,
+        ...(runtime.gpuFallback === undefined ? {} : { gpuFallback: runtime.gpuFallback }),
+      },
+    };
+  } catch (error) {
+    throw new UnavailableError(`local generation model ${options.modelPath} failed to load`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The refusal of a prompt whose tokens plus `maxTokens` exceed the context, or undefined when it fits:
+ * node-llama-cpp would silently drop the start of a prompt that does not fit (the sources!).
+ */
+function oversizedPrompt(
+  loaded: Loaded,
+  turn: { system: string; prompt: string },
+  maxTokens: number,
+  modelPath: string,
+): UpstreamError | undefined {
+  const promptLength = loaded.model.tokenize(`${turn.system}\n\n${turn.prompt}`).length;
+  if (promptLength + maxTokens <= loaded.info.contextSize) return undefined;
+  return new UpstreamError(
+    `prompt of ${promptLength} tokens plus maxTokens ${maxTokens} exceeds the local model's ` +
+      `context of ${loaded.info.contextSize} tokens`,
+    `local:${modelPath}`,
+  );
+}
+
+/** What one decoding run has counted; `stopReason` is node-llama-cpp's, set when it ends. */
+interface DecodeTally {
+  promptTokens: number;
+  completionTokens: number;
+  stopReason?: string | undefined;
+}
+
+/**
+ * Starts decoding `turn` on `sequence`: text pieces (rendered from claims by `renderer` when structured) go
+ * to `queue`, which is closed at the end or failed with the generation error. Resolves when decoding ends.
+ */
+function startDecoding(
+  loaded: Loaded,
+  sequence: LlamaContextSequence,
+  turn: { system: string; prompt: string },
+  run: {
+    request: GenerateRequest;
+    signal: AbortSignal;
+    grammar: LlamaGrammar | undefined;
+    renderer: ClaimTextRenderer | undefined;
+    queue: AsyncQueue<string>;
+    tally: DecodeTally;
+    modelPath: string;
+  },
+): Promise<void> {
+  const { request, renderer, queue, tally } = run;
+  const decodeOptions: DecodeOptions = {
+    maxTokens: request.maxTokens,
+    temperature: request.temperature ?? 0,
+    signal: run.signal,
+    stopOnAbortSignal: true,
+    onTextChunk: (text: string) => queue.push(renderer === undefined ? text : renderer.push(text)),
+    onToken: (tokens: readonly unknown[]) => {
+      tally.completionTokens += tokens.length;
+    },
+    ...(request.stop !== undefined && request.stop.length > 0 ? { customStopTriggers: request.stop } : {}),
+    ...(run.grammar === undefined ? {} : { grammar: run.grammar }),
+  };
+  const before = sequence.tokenMeter.getState();
+  return decode(loaded.info.mode, sequence, turn, decodeOptions).then(
+    (reason) => {
+      tally.stopReason = reason;
+      tally.promptTokens = sequence.tokenMeter.diff(before).usedInputTokens;
+      if (renderer !== undefined) queue.push(renderer.end());
+      queue.close();
+    },
+    (error: unknown) => queue.fail(asGenerationError(error, run.modelPath)),
+  );
+}
+
+/** Cancelled when decoding stopped on the abort signal (or the caller aborted), length at `maxTokens`, else stop. */
+function finishReasonOf(stopReason: string | undefined, signal: AbortSignal | undefined): FinishReason {
+  if (stopReason === "abort" || signal?.aborted) return "cancelled";
+  return stopReason === "maxTokens" ? "length" : "stop";
+}
+
+/** What a generation needs of its generator: the options, the model (loaded once), the turn queue, the grammars. */
+interface LocalGeneration {
+  options: LlamaCppGeneratorOptions;
+  load: () => Promise<Loaded>;
+  turns: Turns;
+  grammars: GrammarCache;
+}
+
+/** One answer: waits for its turn, refuses a prompt that does not fit, decodes and streams the text. */
+async function* generateLocally(
+  { options, load, turns, grammars }: LocalGeneration,
+  request: GenerateRequest,
+): AsyncGenerator<GeneratorEvent, void, undefined> {
+  const clock = new GenerationClock();
+  const tally: DecodeTally = { promptTokens: 0, completionTokens: 0 };
+  const done = (finishReason: FinishReason): Extract<GeneratorEvent, { type: "done" }> => ({
+    type: "done",
+    finishReason,
+    usage: { promptTokens: tally.promptTokens, completionTokens: tally.completionTokens },
+    timings: clock.timings(),
+  });
+  if (request.signal?.aborted) {
+    yield done("cancelled");
+    return;
+  }
+  const loaded = await load();
+  const release = await turns.acquire(request.signal);
+  if (release === undefined) {
+    yield done("cancelled");
+    return;
+  }
+
+  const structured = options.output === "claims" ? request.claims : undefined;
+  const turn = structured ?? request;
+  const refusal = oversizedPrompt(loaded, turn, request.maxTokens, options.modelPath);
+  if (refusal !== undefined) {
+    release();
+    throw refusal;
+  }
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(request.signal?.reason);
+  request.signal?.addEventListener("abort", onAbort, { once: true });
+  const queue = new AsyncQueue<string>();
+  const renderer = structured === undefined ? undefined : new ClaimTextRenderer();
+  let running: Promise<void> = Promise.resolve();
+  const sequence = loaded.context.getSequence();
+  try {
+    const grammar =
+      structured === undefined ? undefined : await grammars.get(loaded.llama, structured.schema);
+    running = startDecoding(loaded, sequence, turn, {
+      request,
+      signal: controller.signal,
+      grammar,
+      renderer,
+      queue,
+      tally,
+      modelPath: options.modelPath,
+    });
+    for await (const text of queue) {
+      if (text === "") continue;
+      clock.token();
+      yield { type: "delta", text };
+    }
+    yield { ...done(finishReasonOf(tally.stopReason, request.signal)), ...structuredOutcome(renderer) };
+  } finally {
+    request.signal?.removeEventListener("abort", onAbort);
+    controller.abort();
+    await running;
+    await sequence.dispose();
+    release();
+  }
+}
+
 /**
  * Generates with a GGUF model in process through node-llama-cpp, on the CPU by default. The model is
  * loaded on first use (or by `load()`); requests run one at a time, each on a fresh context sequence, so
@@ -223,46 +409,9 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
   const grammars = new GrammarCache();
   let loading: Promise<Loaded> | undefined;
 
-  async function loadModel(): Promise<Loaded> {
-    const started = performance.now();
-    if (!existsSync(options.modelPath)) {
-      throw new UnavailableError(`local generation model not found at ${options.modelPath}`);
-    }
-    try {
-      const runtime = await loadLlamaRuntime(options.gpu ?? false);
-      const llama = runtime.llama;
-      const model = await llama.loadModel({ modelPath: options.modelPath });
-      const hasChatTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
-      const requested = options.mode ?? "auto";
-      const mode = requested === "auto" ? (hasChatTemplate ? "chat" : "completion") : requested;
-      const contextSize = Math.min(options.contextSize ?? 4096, model.trainContextSize);
-      const context = await model.createContext({ contextSize, threads, sequences: 1 });
-      return {
-        llama,
-        model,
-        context,
-        info: {
-          mode,
-          architecture: model.fileInfo.metadata.general?.architecture,
-          hasChatTemplate,
-          contextSize: context.contextSize,
-          threads,
-          loadMs: performance.now() - started,
-          gpu: llama.gpu === "cuda" ? "cuda" : false,
-          gpuDevices: runtime.gpuDevices,
-          ...(runtime.gpuFallback === undefined ? {} : { gpuFallback: runtime.gpuFallback }),
-        },
-      };
-    } catch (error) {
-      throw new UnavailableError(`local generation model ${options.modelPath} failed to load`, {
-        cause: error,
-      });
-    }
-  }
-
   function load(): Promise<Loaded> {
     if (loading === undefined) {
-      loading = loadModel();
+      loading = loadLlamaModel(options, threads);
       loading.catch(() => {
         loading = undefined;
       });
@@ -270,102 +419,12 @@ export function createLlamaCppGenerator(options: LlamaCppGeneratorOptions): Llam
     return loading;
   }
 
-  async function* generate(request: GenerateRequest): AsyncGenerator<GeneratorEvent, void, undefined> {
-    const clock = new GenerationClock();
-    let promptTokens = 0;
-    let completionTokens = 0;
-    const done = (finishReason: FinishReason): Extract<GeneratorEvent, { type: "done" }> => ({
-      type: "done",
-      finishReason,
-      usage: { promptTokens, completionTokens },
-      timings: clock.timings(),
-    });
-    if (request.signal?.aborted) {
-      yield done("cancelled");
-      return;
-    }
-    const loaded = await load();
-    const release = await turns.acquire(request.signal);
-    if (release === undefined) {
-      yield done("cancelled");
-      return;
-    }
-
-    const structured = options.output === "claims" ? request.claims : undefined;
-    const turn = structured ?? request;
-    // node-llama-cpp would silently drop the start of a prompt that does not fit (the sources!): refuse instead.
-    const promptLength = loaded.model.tokenize(`${turn.system}\n\n${turn.prompt}`).length;
-    if (promptLength + request.maxTokens > loaded.info.contextSize) {
-      release();
-      throw new UpstreamError(
-        `prompt of ${promptLength} tokens plus maxTokens ${request.maxTokens} exceeds the local model's ` +
-          `context of ${loaded.info.contextSize} tokens`,
-        `local:${options.modelPath}`,
-      );
-    }
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(request.signal?.reason);
-    request.signal?.addEventListener("abort", onAbort, { once: true });
-    const queue = new AsyncQueue<string>();
-    const renderer = structured === undefined ? undefined : new ClaimTextRenderer();
-    let stopReason: string | undefined;
-    let running: Promise<void> = Promise.resolve();
-    const sequence = loaded.context.getSequence();
-    try {
-      const grammar =
-        structured === undefined ? undefined : await grammars.get(loaded.llama, structured.schema);
-      const decodeOptions: DecodeOptions = {
-        maxTokens: request.maxTokens,
-        temperature: request.temperature ?? 0,
-        signal: controller.signal,
-        stopOnAbortSignal: true,
-        onTextChunk: (text: string) => queue.push(renderer === undefined ? text : renderer.push(text)),
-        onToken: (tokens: readonly unknown[]) => {
-          completionTokens += tokens.length;
-        },
-        ...(request.stop !== undefined && request.stop.length > 0
-          ? { customStopTriggers: request.stop }
-          : {}),
-        ...(grammar === undefined ? {} : { grammar }),
-      };
-      const before = sequence.tokenMeter.getState();
-      running = decode(loaded.info.mode, sequence, turn, decodeOptions).then(
-        (reason) => {
-          stopReason = reason;
-          promptTokens = sequence.tokenMeter.diff(before).usedInputTokens;
-          if (renderer !== undefined) queue.push(renderer.end());
-          queue.close();
-        },
-        (error: unknown) => queue.fail(asGenerationError(error, options.modelPath)),
-      );
-
-      for await (const text of queue) {
-        if (text === "") continue;
-        clock.token();
-        yield { type: "delta", text };
-      }
-      const finishReason: FinishReason =
-        stopReason === "abort" || request.signal?.aborted
-          ? "cancelled"
-          : stopReason === "maxTokens"
-            ? "length"
-            : "stop";
-      yield { ...done(finishReason), ...structuredOutcome(renderer) };
-    } finally {
-      request.signal?.removeEventListener("abort", onAbort);
-      controller.abort();
-      await running;
-      await sequence.dispose();
-      release();
-    }
-  }
-
   return {
     id: `local:${options.modelPath}`,
     kind: "local",
     output: options.output ?? "text",
     promptHints: options.promptHints ?? localPromptHints,
-    generate,
+    generate: (request) => generateLocally({ options, load, turns, grammars }, request),
     async load() {
       return (await load()).info;
     },

@@ -190,6 +190,253 @@ interface Chunk {
   error?: unknown;
 }
 
+/** Where and how requests go; fixed for the generator's life. */
+interface ChatEndpoint {
+  fetch: typeof globalThis.fetch;
+  url: string;
+  upstream: string;
+  headers: Record<string, string>;
+  model: string;
+  output: GeneratorOutput | undefined;
+  structuredApi: "response_format" | "guided_json";
+  timeoutMs: number;
+  idleTimeoutMs: number;
+}
+
+/** What one generation has read so far. */
+interface ChatTally {
+  /** The raw text the model sent (JSON claims when structured). */
+  output: string;
+  finishReason?: FinishReason;
+  /** The server's own count, when it sent one. */
+  usage?: GeneratorUsage;
+  /** `data: [DONE]` arrived. */
+  finished: boolean;
+}
+
+/**
+ * One request's abort controller, aborted by the caller's signal or by one timer that each phase re-arms
+ * (the wait for headers, then the silence between stream pieces); remembers which timer fired.
+ */
+class RequestWatch {
+  readonly controller = new AbortController();
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort: () => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timedOut: string | undefined;
+
+  constructor(signal: AbortSignal | undefined) {
+    this.#signal = signal;
+    this.#onAbort = () => this.controller.abort(signal?.reason);
+    signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  /** Aborts the request after `ms` unless re-armed or disarmed first; `what` says what the server did not do. */
+  arm(ms: number, what: string): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timedOut = what;
+      this.controller.abort();
+    }, ms);
+  }
+
+  disarm(): void {
+    clearTimeout(this.#timer);
+  }
+
+  /** A timeout as `DeadlineExceededError`; anything else as the server being unavailable. */
+  failure(error: unknown, what: string, upstream: string): unknown {
+    if (this.#timedOut !== undefined) {
+      return new DeadlineExceededError(`generation server ${this.#timedOut}`, { cause: error });
+    }
+    return new GeneratorUnavailableError(`generation server ${what}`, { upstream, cause: error });
+  }
+
+  /** Stops the timer, lets go of the caller's signal and releases the connection (a no-op after a full stream). */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.controller.abort();
+  }
+}
+
+type Posted = "cancelled" | { refused: string } | { stream: ReadableStream<Uint8Array> };
+
+/** Posts one request; a non-OK answer is thrown, or returned when it refuses structured output. */
+async function postChat(
+  endpoint: ChatEndpoint,
+  body: Record<string, unknown>,
+  structured: boolean,
+  request: GenerateRequest,
+  watch: RequestWatch,
+): Promise<Posted> {
+  let response: Response;
+  try {
+    response = await endpoint.fetch(endpoint.url, {
+      method: "POST",
+      headers: endpoint.headers,
+      body: JSON.stringify(body),
+      signal: watch.controller.signal,
+    });
+  } catch (error) {
+    if (request.signal?.aborted) return "cancelled";
+    throw watch.failure(error, "unreachable", endpoint.upstream);
+  }
+  if (response.ok && response.body !== null) return { stream: response.body };
+  let answer: unknown;
+  try {
+    answer = await readBody(response);
+  } catch (error) {
+    if (request.signal?.aborted) return "cancelled";
+    throw watch.failure(error, `answered ${response.status} and then broke off`, endpoint.upstream);
+  }
+  if (structured && refusesStructuredOutput(response.status, answer)) {
+    return { refused: describe(response.status, answer) };
+  }
+  throw errorFor(response.status, answer, response.headers.get("retry-after"), endpoint.upstream);
+}
+
+/**
+ * Opens the stream: with the claims schema when asked for and not refused before, else in free text. A
+ * refusal is remembered in `state` and the request asked again in free text, with a warning.
+ */
+async function openChat(
+  endpoint: ChatEndpoint,
+  state: { structuredRefused: boolean },
+  request: GenerateRequest,
+  watch: RequestWatch,
+): Promise<"cancelled" | { stream: ReadableStream<Uint8Array>; structured: boolean; warnings: string[] }> {
+  const warnings: string[] = [];
+  let structured = endpoint.output === "claims" && !state.structuredRefused ? request.claims : undefined;
+  let posted = await postChat(
+    endpoint,
+    requestBody(
+      endpoint.model,
+      request,
+      structured ?? request,
+      structured && { schema: structured.schema, api: endpoint.structuredApi },
+    ),
+    structured !== undefined,
+    request,
+    watch,
+  );
+  if (posted !== "cancelled" && "refused" in posted) {
+    state.structuredRefused = true;
+    structured = undefined;
+    warnings.push(`the server refused structured output (${posted.refused}): answered in free text`);
+    posted = await postChat(
+      endpoint,
+      requestBody(endpoint.model, request, request, undefined),
+      false,
+      request,
+      watch,
+    );
+  }
+  if (
+    state.structuredRefused &&
+    structured === undefined &&
+    endpoint.output === "claims" &&
+    warnings.length === 0
+  ) {
+    warnings.push("the server refused structured output earlier: answered in free text");
+  }
+  if (posted === "cancelled") return "cancelled";
+  if ("refused" in posted) throw new UpstreamError(posted.refused, endpoint.upstream, { retryable: false });
+  return { stream: posted.stream, structured: structured !== undefined, warnings };
+}
+
+/** One `data:` payload as a chunk; a malformed one, or one carrying an error, is thrown. */
+function parseChunk(data: string, upstream: string): Chunk {
+  let chunk: Chunk;
+  try {
+    chunk = JSON.parse(data) as Chunk;
+  } catch (error) {
+    throw new UpstreamError(`generation server sent a malformed chunk: ${data.slice(0, 200)}`, upstream, {
+      cause: error,
+    });
+  }
+  if (chunk.error !== undefined && chunk.error !== null) {
+    const vendor = vendorError(chunk);
+    const status = typeof vendor?.code === "number" ? vendor.code : undefined;
+    if (status !== undefined && (status === 429 || status >= 500)) {
+      throw new GeneratorUnavailableError(describe(status, chunk, true), { upstream, status, cause: chunk });
+    }
+    throw new UpstreamError(describe(status, chunk, true), upstream, { cause: chunk });
+  }
+  return chunk;
+}
+
+/**
+ * Reads the stream into `tally` and yields its text as deltas (rendered from claims by `renderer` when
+ * structured), until `data: [DONE]` or the stream's end; each piece re-arms the idle timer.
+ */
+async function* readChat(
+  stream: ReadableStream<Uint8Array>,
+  endpoint: ChatEndpoint,
+  watch: RequestWatch,
+  tally: ChatTally,
+  renderer: ClaimTextRenderer | undefined,
+  clock: GenerationClock,
+): AsyncGenerator<GeneratorEvent, void, undefined> {
+  const idle = `sent nothing for ${endpoint.idleTimeoutMs} ms`;
+  const bytes = async function* () {
+    watch.arm(endpoint.idleTimeoutMs, idle);
+    for await (const chunk of stream) {
+      watch.arm(endpoint.idleTimeoutMs, idle);
+      yield chunk;
+    }
+  };
+  for await (const event of parseServerSentEvents(bytes())) {
+    if (event.data === "[DONE]") {
+      tally.finished = true;
+      return;
+    }
+    const chunk = parseChunk(event.data, endpoint.upstream);
+    for (const choice of chunk.choices ?? []) {
+      const content = choice.delta?.content;
+      if (typeof content === "string" && content !== "") {
+        tally.output += content;
+        const text = renderer === undefined ? content : renderer.push(content);
+        if (text !== "") {
+          clock.token();
+          yield { type: "delta", text };
+        }
+      }
+      if (typeof choice.finish_reason === "string") {
+        tally.finishReason = choice.finish_reason === "length" ? "length" : "stop";
+      }
+    }
+    const reported = chunk.usage;
+    if (
+      reported &&
+      typeof reported.prompt_tokens === "number" &&
+      typeof reported.completion_tokens === "number"
+    ) {
+      tally.usage = { promptTokens: reported.prompt_tokens, completionTokens: reported.completion_tokens };
+    }
+  }
+}
+
+/** The `done` event: the server's usage when it sent one (never for a cancelled answer), else an estimate. */
+function doneEvent(
+  reason: FinishReason,
+  request: GenerateRequest,
+  tally: ChatTally,
+  clock: GenerationClock,
+): Extract<GeneratorEvent, { type: "done" }> {
+  const estimated = (): GeneratorUsage => ({
+    promptTokens: estimateTokens(request.system) + estimateTokens(request.prompt),
+    completionTokens: estimateTokens(tally.output),
+    estimated: true,
+  });
+  return {
+    type: "done",
+    finishReason: reason,
+    usage: reason === "cancelled" ? estimated() : (tally.usage ?? estimated()),
+    timings: clock.timings(),
+  };
+}
+
 /**
  * A generator that streams from an OpenAI-compatible chat-completions endpoint: OpenAI and hosted APIs,
  * vLLM, TGI, llama.cpp server, Ollama. It asks for `stream: true` with `stream_options.include_usage`,
@@ -203,213 +450,72 @@ interface Chunk {
  * that wants them wraps the generator.
  */
 export function createOpenAICompatibleGenerator(options: OpenAICompatibleGeneratorOptions): Generator {
-  const fetch = options.fetch ?? globalThis.fetch;
   const url = `${options.baseUrl.replace(/\/+$/, "")}/v1/chat/completions`;
-  const upstream = `chat completions ${url}`;
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 30_000;
-  const structuredApi = options.structuredApi ?? "response_format";
-  // Set once the server refuses structured output: later requests go straight to free text.
-  let structuredRefused = false;
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "text/event-stream",
   };
   if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+  const endpoint: ChatEndpoint = {
+    fetch: options.fetch ?? globalThis.fetch,
+    url,
+    upstream: `chat completions ${url}`,
+    headers,
+    model: options.model,
+    output: options.output,
+    structuredApi: options.structuredApi ?? "response_format",
+    timeoutMs: options.timeoutMs ?? 60_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+  };
+  // Set once the server refuses structured output: later requests go straight to free text.
+  const state = { structuredRefused: false };
 
   async function* generate(request: GenerateRequest): AsyncGenerator<GeneratorEvent, void, undefined> {
     const clock = new GenerationClock();
-    let output = "";
-    let finishReason: FinishReason | undefined;
-    let usage: GeneratorUsage | undefined;
-    const estimatedUsage = (): GeneratorUsage => ({
-      promptTokens: estimateTokens(request.system) + estimateTokens(request.prompt),
-      completionTokens: estimateTokens(output),
-      estimated: true,
-    });
-    const done = (reason: FinishReason): Extract<GeneratorEvent, { type: "done" }> => ({
-      type: "done",
-      finishReason: reason,
-      usage: reason === "cancelled" ? estimatedUsage() : (usage ?? estimatedUsage()),
-      timings: clock.timings(),
-    });
-
+    const tally: ChatTally = { output: "", finished: false };
     if (request.signal?.aborted) {
-      yield done("cancelled");
+      yield doneEvent("cancelled", request, tally, clock);
       return;
     }
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(request.signal?.reason);
-    request.signal?.addEventListener("abort", onAbort, { once: true });
-    let timedOut: string | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (ms: number, what: string) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = what;
-        controller.abort();
-      }, ms);
-    };
-    const failure = (error: unknown, what: string): unknown => {
-      if (timedOut !== undefined) {
-        return new DeadlineExceededError(`generation server ${timedOut}`, { cause: error });
-      }
-      return new GeneratorUnavailableError(`generation server ${what}`, { upstream, cause: error });
-    };
-
-    /** Posts one request; a non-OK answer is thrown, or returned when it refuses structured output. */
-    const post = async (body: Record<string, unknown>, structured: boolean) => {
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method: "POST",
-          headers,
-          body: JSON.stringify(body),
-          signal: controller.signal,
-        });
-      } catch (error) {
-        if (request.signal?.aborted) return "cancelled" as const;
-        throw failure(error, "unreachable");
-      }
-      if (response.ok && response.body !== null) return { response, stream: response.body };
-      let answer: unknown;
-      try {
-        answer = await readBody(response);
-      } catch (error) {
-        if (request.signal?.aborted) return "cancelled" as const;
-        throw failure(error, `answered ${response.status} and then broke off`);
-      }
-      if (structured && refusesStructuredOutput(response.status, answer)) {
-        return { refused: describe(response.status, answer) };
-      }
-      throw errorFor(response.status, answer, response.headers.get("retry-after"), upstream);
-    };
-
+    const watch = new RequestWatch(request.signal);
     try {
-      arm(timeoutMs, `did not answer within ${timeoutMs} ms`);
-      const warnings: string[] = [];
-      let structured = options.output === "claims" && !structuredRefused ? request.claims : undefined;
-      let posted = await post(
-        requestBody(
-          options.model,
-          request,
-          structured ?? request,
-          structured && { schema: structured.schema, api: structuredApi },
-        ),
-        structured !== undefined,
-      );
-      if (posted !== "cancelled" && "refused" in posted) {
-        structuredRefused = true;
-        structured = undefined;
-        warnings.push(`the server refused structured output (${posted.refused}): answered in free text`);
-        posted = await post(requestBody(options.model, request, request, undefined), false);
-      }
-      if (
-        structuredRefused &&
-        structured === undefined &&
-        options.output === "claims" &&
-        warnings.length === 0
-      ) {
-        warnings.push("the server refused structured output earlier: answered in free text");
-      }
-      if (posted === "cancelled") {
-        yield done("cancelled");
+      watch.arm(endpoint.timeoutMs, `did not answer within ${endpoint.timeoutMs} ms`);
+      const opened = await openChat(endpoint, state, request, watch);
+      if (opened === "cancelled") {
+        yield doneEvent("cancelled", request, tally, clock);
         return;
       }
-      if ("refused" in posted) throw new UpstreamError(posted.refused, upstream, { retryable: false });
-      const renderer = structured === undefined ? undefined : new ClaimTextRenderer();
-
-      const stream = posted.stream;
-      const bytes = async function* () {
-        arm(idleTimeoutMs, `sent nothing for ${idleTimeoutMs} ms`);
-        for await (const chunk of stream) {
-          arm(idleTimeoutMs, `sent nothing for ${idleTimeoutMs} ms`);
-          yield chunk;
-        }
-      };
-      let finished = false;
+      const renderer = opened.structured ? new ClaimTextRenderer() : undefined;
       try {
-        for await (const event of parseServerSentEvents(bytes())) {
-          if (event.data === "[DONE]") {
-            finished = true;
-            break;
-          }
-          let chunk: Chunk;
-          try {
-            chunk = JSON.parse(event.data) as Chunk;
-          } catch (error) {
-            throw new UpstreamError(
-              `generation server sent a malformed chunk: ${event.data.slice(0, 200)}`,
-              upstream,
-              { cause: error },
-            );
-          }
-          if (chunk.error !== undefined && chunk.error !== null) {
-            const vendor = vendorError(chunk);
-            const status = typeof vendor?.code === "number" ? vendor.code : undefined;
-            if (status !== undefined && (status === 429 || status >= 500)) {
-              throw new GeneratorUnavailableError(describe(status, chunk, true), {
-                upstream,
-                status,
-                cause: chunk,
-              });
-            }
-            throw new UpstreamError(describe(status, chunk, true), upstream, { cause: chunk });
-          }
-          for (const choice of chunk.choices ?? []) {
-            const content = choice.delta?.content;
-            if (typeof content === "string" && content !== "") {
-              output += content;
-              const text = renderer === undefined ? content : renderer.push(content);
-              if (text !== "") {
-                clock.token();
-                yield { type: "delta", text };
-              }
-            }
-            if (typeof choice.finish_reason === "string") {
-              finishReason = choice.finish_reason === "length" ? "length" : "stop";
-            }
-          }
-          const reported = chunk.usage;
-          if (
-            reported &&
-            typeof reported.prompt_tokens === "number" &&
-            typeof reported.completion_tokens === "number"
-          ) {
-            usage = { promptTokens: reported.prompt_tokens, completionTokens: reported.completion_tokens };
-          }
-        }
+        yield* readChat(opened.stream, endpoint, watch, tally, renderer, clock);
       } catch (error) {
         if (request.signal?.aborted) {
-          yield done("cancelled");
+          yield doneEvent("cancelled", request, tally, clock);
           return;
         }
         if (error instanceof UpstreamError || error instanceof UnavailableError) throw error;
-        throw failure(error, "broke off the stream");
+        throw watch.failure(error, "broke off the stream", endpoint.upstream);
       }
-      if (!finished && finishReason === undefined) {
+      if (!tally.finished && tally.finishReason === undefined) {
         throw new GeneratorUnavailableError("generation server closed the stream before it finished", {
-          upstream,
+          upstream: endpoint.upstream,
         });
       }
-      clearTimeout(timer);
+      watch.disarm();
       const rest = renderer?.end() ?? "";
       if (rest !== "") {
         clock.token();
         yield { type: "delta", text: rest };
       }
       const outcome = structuredOutcome(renderer);
-      const notes = [...warnings, ...(outcome.warnings ?? [])];
+      const notes = [...opened.warnings, ...(outcome.warnings ?? [])];
       yield {
-        ...done(finishReason ?? "stop"),
+        ...doneEvent(tally.finishReason ?? "stop", request, tally, clock),
         output: outcome.output,
         ...(notes.length > 0 ? { warnings: notes } : {}),
       };
     } finally {
-      clearTimeout(timer);
-      request.signal?.removeEventListener("abort", onAbort);
-      // Releases the connection when the consumer stopped early; a no-op after a complete stream.
-      controller.abort();
+      watch.close();
     }
   }
 

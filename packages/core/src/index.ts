@@ -7,6 +7,7 @@ export * from "./input-limits";
 export * from "./lexical";
 export * from "./logger";
 export * from "./rerank";
+export * from "./seeded-random";
 export * from "./store";
 export * from "./types";
 export * from "./vector";

@@ -1,4 +1,4 @@
-import { ValidationError } from "@sift/core";
+import { seededRandom, ValidationError } from "@sift/core";
 import { describe, expect, it } from "vitest";
 import { MemoryFeedStore } from "./memory-feed-store";
 import { loadModel, type SerializedModel } from "./model";
@@ -10,18 +10,6 @@ import {
 } from "./training";
 import { type FeatureVector, featureNames } from "./types";
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const features = (rng: () => number): FeatureVector =>
   Object.fromEntries(featureNames.map((f) => [f, rng()])) as FeatureVector;
 
@@ -30,7 +18,7 @@ const features = (rng: () => number): FeatureVector =>
  * examination 1/position, so an unbiased learner recovers both the propensities and the preference.
  */
 function syntheticGroups(n: number, seed: number): { groups: TrainingGroup[]; theta: number[] } {
-  const rng = random(seed);
+  const rng = seededRandom(seed);
   const theta = Array.from({ length: 10 }, (_, k) => 1 / (k + 1));
   const pool = Array.from({ length: 40 }, (_, i) => ({ itemId: `i${i}`, features: features(rng) }));
   const groups: TrainingGroup[] = [];

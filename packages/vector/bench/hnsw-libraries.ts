@@ -43,6 +43,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { PerformanceObserver, performance } from "node:perf_hooks";
+import { seededRandom } from "@sift/core";
 
 type HnswlibModule = typeof import("hnswlib-node");
 type LibName = "usearch" | "hnswlib";
@@ -139,18 +140,6 @@ function parseOptions(argv: string[]): Options {
 // Seeded data that looks like sentence embeddings rather than uniform noise
 // ---------------------------------------------------------------------------------------------
 
-/** mulberry32: small, fast, seedable 32-bit PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Standard normal sampler (Box–Muller, caching the second value). */
 function gaussian(rand: () => number): () => number {
   let spare: number | null = null;
@@ -198,7 +187,7 @@ class EmbeddingMixture {
     seed: number,
     { offsetWeight = 0.35, noise = 0.06, spectrumPower = 1.2, spectrumKnee = 8 } = {},
   ) {
-    this.rand = mulberry32(seed);
+    this.rand = seededRandom(seed);
     this.randn = gaussian(this.rand);
 
     // Decaying spectrum s_j^2 ∝ (1 + j/knee)^-power, normalised to mean 1 so `noise` is per-dim RMS.
@@ -345,7 +334,7 @@ function exactTopKSlice(
 /** Mean cosine of random data pairs (how "anisotropic" the data set is). */
 function randomPairCos(data: Float32Array, dim: number, pairs = 2_000): number {
   const n = data.length / dim;
-  const rand = mulberry32(7);
+  const rand = seededRandom(7);
   let sum = 0;
   for (let p = 0; p < pairs; p++)
     sum += dot(data, Math.floor(rand() * n) * dim, data, Math.floor(rand() * n) * dim, dim);

@@ -2,18 +2,7 @@
  * Deterministic, embedding-like test vectors: a mixture of Gaussian clusters around random unit centres,
  * L2-normalised, from a seeded PRNG. No model needed, and the same seed gives the same vectors on every run.
  */
-
-/** mulberry32: a small, fast, seedable 32-bit PRNG; returns floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "@sift/core";
 
 /** Standard normal samples by Box–Muller. */
 export function gaussian(random: () => number): () => number {

@@ -4,38 +4,22 @@
  * and the rate limit on, one with `SIFT_AUTH=off` and no rate limit, queried alternately over HTTP so both
  * see the same machine load. Prints p50/p95 of each and their ratio. `pnpm --filter @sift/api bench:auth`.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { silentLogger } from "@sift/core";
-import { alternateSearches, printComparison } from "./bench-support";
-import { parseConfig } from "./config";
-import { startService } from "./service";
+import { alternateSearches, printComparison, startBenchService } from "./bench-support";
 
 const rounds = Number(process.env.SIFT_BENCH_ROUNDS ?? 1000);
 
 async function open(auth: "required" | "off") {
-  const dataDir = await mkdtemp(path.join(tmpdir(), `sift-bench-${auth}-`));
-  const service = await startService(
-    parseConfig({
-      PORT: "0",
-      SIFT_DATA_DIR: dataDir,
-      SIFT_EMBEDDING_MODEL: "none",
-      SIFT_AUTH: auth,
-      SIFT_RATE_LIMIT_RPS: auth === "required" ? "100000" : "0",
-      SIFT_LOG_LEVEL: "error",
-    }),
-    silentLogger,
-  );
+  const { service, stop } = await startBenchService(`sift-bench-${auth}-`, {
+    SIFT_AUTH: auth,
+    SIFT_RATE_LIMIT_RPS: auth === "required" ? "100000" : "0",
+  });
   const headers: Record<string, string> = {};
   if (service.bootstrapKey !== undefined) headers.authorization = `Bearer ${service.bootstrapKey}`;
-  return { service, dataDir, target: { name: `auth ${auth}`, url: service.url, headers } };
+  return { stop, target: { name: `auth ${auth}`, url: service.url, headers } };
 }
 
 const on = await open("required");
 const off = await open("off");
 printComparison(await alternateSearches([on.target, off.target], rounds), rounds);
-for (const opened of [on, off]) {
-  await opened.service.close();
-  await rm(opened.dataDir, { recursive: true, force: true });
-}
+await on.stop();
+await off.stop();

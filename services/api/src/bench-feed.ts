@@ -8,13 +8,10 @@
  *
  *   pnpm --filter @sift/api bench:feed [--documents 5000 --analysts 200 --reads 1000 --arrivals 20]
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
-import path from "node:path";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { silentLogger } from "@sift/core";
-import { parseConfig } from "./config";
-import { startService } from "./service";
+import { seededRandom } from "@sift/core";
+import { startBenchService } from "./bench-support";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== "--"),
@@ -32,19 +29,8 @@ const sizes = {
   arrivals: Number(values.arrivals),
 };
 
-/** mulberry32: every run writes the same corpus and profiles. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const next = random(20261202);
+/** Seeded: every run writes the same corpus and profiles. */
+const next = seededRandom(20261202);
 const vocabulary = Array.from({ length: 20_000 }, (_, i) => `w${i.toString(36)}x`);
 const harmonic = vocabulary.reduce((sum, _, i) => sum + 1 / (i + 1), 0);
 const cumulative: number[] = [];
@@ -71,20 +57,11 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floo
 const figures = (xs: number[]) =>
   `p50 ${pct(xs, 0.5).toFixed(1)} ms, p99 ${pct(xs, 0.99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
 
-const dataDir = await mkdtemp(path.join(tmpdir(), "sift-bench-feed-"));
-const service = await startService(
-  parseConfig({
-    PORT: "0",
-    SIFT_DATA_DIR: dataDir,
-    SIFT_EMBEDDING_MODEL: "none",
-    SIFT_AUTH: "off",
-    SIFT_RATE_LIMIT_RPS: "0",
-    SIFT_SAMPLE_CORPUS: "false",
-    SIFT_LOG_LEVEL: "error",
-    SIFT_MAX_BODY_BYTES: String(64 * 1024 * 1024),
-  }),
-  silentLogger,
-);
+const { service, stop } = await startBenchService("sift-bench-feed-", {
+  SIFT_AUTH: "off",
+  SIFT_SAMPLE_CORPUS: "false",
+  SIFT_MAX_BODY_BYTES: String(64 * 1024 * 1024),
+});
 const headers = { "content-type": "application/json" };
 async function call(method: string, route: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${service.url}${route}`, {
@@ -148,8 +125,7 @@ try {
     `write of one document → item on the analyst's stream, ${sizes.analysts} profiles: ${figures(arrivals)}`,
   );
 } finally {
-  await service.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 }
 
 /** One analyst's stream open; each write is a document made of that analyst's first saved query. */

@@ -5,33 +5,18 @@
  * alternately over HTTP so both see the same machine load; the metered one is scraped once a second, as
  * Prometheus would. Prints p50/p95 of each and their ratio. `pnpm --filter @sift/api bench:metrics`.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { silentLogger } from "@sift/core";
-import { alternateSearches, printComparison } from "./bench-support";
-import { parseConfig } from "./config";
-import { startService } from "./service";
+import { alternateSearches, printComparison, startBenchService } from "./bench-support";
 
 const rounds = Number(process.env.SIFT_BENCH_ROUNDS ?? 1000);
 
 async function open(metrics: boolean) {
-  const dataDir = await mkdtemp(path.join(tmpdir(), `sift-bench-metrics-${metrics}-`));
-  const service = await startService(
-    parseConfig({
-      PORT: "0",
-      SIFT_DATA_DIR: dataDir,
-      SIFT_EMBEDDING_MODEL: "none",
-      SIFT_AUTH: "off",
-      SIFT_RATE_LIMIT_RPS: "0",
-      SIFT_METRICS: String(metrics),
-      SIFT_LOG_LEVEL: "error",
-    }),
-    silentLogger,
-  );
+  const { service, stop } = await startBenchService(`sift-bench-metrics-${metrics}-`, {
+    SIFT_AUTH: "off",
+    SIFT_METRICS: String(metrics),
+  });
   return {
     service,
-    dataDir,
+    stop,
     target: { name: `metrics ${metrics ? "on" : "off"}`, url: service.url, headers: {} },
   };
 }
@@ -55,7 +40,5 @@ const searches =
 console.log(
   `metered service: ${searches} searches counted, ${scrapes} scrapes during the run (one a second)`,
 );
-for (const opened of [on, off]) {
-  await opened.service.close();
-  await rm(opened.dataDir, { recursive: true, force: true });
-}
+await on.stop();
+await off.stop();

@@ -3,29 +3,15 @@
  * 1,000 chunks) and prints each outcome: status, time, body size, and how long `/healthz` took while the
  * probe ran (the event loop held or not). `pnpm --filter @sift/api bench:probes`.
  */
-import { mkdtemp, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { silentLogger } from "@sift/core";
-import { parseConfig } from "./config";
-import { startService } from "./service";
+import { startBenchService } from "./bench-support";
 
-const dataDir = await mkdtemp(path.join(tmpdir(), "sift-probes-"));
-const service = await startService(
-  parseConfig({
-    PORT: "0",
-    SIFT_DATA_DIR: dataDir,
-    SIFT_EMBEDDING_MODEL: "none",
-    SIFT_SAMPLE_CORPUS: "0",
-    SIFT_RATE_LIMIT_RPS: "0",
-    SIFT_LOG_LEVEL: "error",
-    SIFT_HEADERS_TIMEOUT_MS: process.env.SIFT_HEADERS_TIMEOUT_MS ?? "10000",
-    SIFT_MAX_QUERY_BODY_BYTES: process.env.SIFT_MAX_QUERY_BODY_BYTES ?? "65536",
-  }),
-  silentLogger,
-);
+const { service, stop } = await startBenchService("sift-probes-", {
+  SIFT_SAMPLE_CORPUS: "0",
+  SIFT_HEADERS_TIMEOUT_MS: process.env.SIFT_HEADERS_TIMEOUT_MS ?? "10000",
+  SIFT_MAX_QUERY_BODY_BYTES: process.env.SIFT_MAX_QUERY_BODY_BYTES ?? "65536",
+});
 const auth = { authorization: `Bearer ${service.bootstrapKey}`, "content-type": "application/json" };
 const url = service.url;
 
@@ -148,5 +134,4 @@ console.log(
   `220 slow connections: all closed by the server; first after ${(closedAt[0]! / 1000).toFixed(1)} s, last after ${(closedAt.at(-1)! / 1000).toFixed(1)} s`,
 );
 
-await service.close();
-await rm(dataDir, { recursive: true, force: true });
+await stop();

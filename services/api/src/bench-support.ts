@@ -1,4 +1,9 @@
-import { loadavg } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { silentLogger } from "@sift/core";
+import { parseConfig } from "./config";
+import { type RunningService, startService } from "./service";
 
 export const benchQueries = [
   "how does hybrid search combine bm25 and vectors",
@@ -7,6 +12,42 @@ export const benchQueries = [
   "hnsw graph recall",
   "citations that can be verified",
 ];
+
+export interface BenchService {
+  service: RunningService;
+  /** Closes the service and removes its scratch folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A real listening service for a benchmark, in this process: a fresh scratch folder (named `prefix…`) as
+ * its data folder, an ephemeral port, no embedding model (BM25 only), no rate limit and errors-only logs;
+ * `settings` (environment-style, as `parseConfig` reads them) add to these or override them.
+ */
+export async function startBenchService(
+  prefix: string,
+  settings: Record<string, string>,
+): Promise<BenchService> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), prefix));
+  const service = await startService(
+    parseConfig({
+      PORT: "0",
+      SIFT_DATA_DIR: dataDir,
+      SIFT_EMBEDDING_MODEL: "none",
+      SIFT_RATE_LIMIT_RPS: "0",
+      SIFT_LOG_LEVEL: "error",
+      ...settings,
+    }),
+    silentLogger,
+  );
+  return {
+    service,
+    stop: async () => {
+      await service.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
 
 export interface BenchTarget {
   name: string;

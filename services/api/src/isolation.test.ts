@@ -4,27 +4,15 @@
  * another tenant's document (its marker word), chunk id, count, job or score. BM25 scores are compared
  * with a service holding one tenant alone, so collection statistics cannot leak either.
  */
-import type { Role } from "@sift/core";
+import { type Role, seededRandom } from "@sift/core";
 import { bagOfWordsEmbedder } from "@sift/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp } from "./test-support";
 
 type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 
-/** mulberry32: a small seeded generator, so a failure reproduces with its seed. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const seed = Number(process.env.SIFT_ISOLATION_SEED ?? 20261204);
-const next = random(seed);
+const next = seededRandom(seed); // a failure reproduces with its seed
 const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
 
 const tenants = ["alpha", "bravo", "charlie", "delta"] as const;

@@ -1,21 +1,14 @@
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { SiftClient } from "@sift/client";
 import { bootstrapKey, type SiftProcess, startSiftProcess, withEmbeddingModel } from "@sift/client/testing";
+import { haveChromium, launchChromium } from "@sift/eval/chromium-test-support";
 import { renderHtml } from "@sift/eval/report-html";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPlayground, playgroundRoot } from "./test-support";
 
-// Debian's chromium (infra/scripts/test.sh installs it when missing, through eval/scripts/ensure-chromium.sh).
-const executablePath = "/usr/bin/chromium";
-const haveChromium = existsSync(executablePath);
-if (!haveChromium) {
-  console.warn(`skipping the playground browser test: no Chromium at ${executablePath}`);
-  if (process.env.CI === "true") throw new Error(`CI must provide ${executablePath}`);
-}
 const repositoryRoot = path.resolve(playgroundRoot, "../..");
 /** Screenshots of each step, kept after the run (git-ignored) to be looked at. */
 const artifacts = path.join(repositoryRoot, ".artifacts/playground");
@@ -55,7 +48,7 @@ function fieldNotes(): string {
     .join("\n\n");
 }
 
-describe.skipIf(!haveChromium)(
+describe.skipIf(!haveChromium("the playground browser test"))(
   "the playground, served by a real service with auth on, in headless Chromium",
   () => {
     let pageDir: string;
@@ -96,18 +89,7 @@ describe.skipIf(!haveChromium)(
         { id: "field-notes.md", title: "Field notes", text: `# Field notes\n\n${fieldNotes()}` },
       ]);
       expect(job.counts.chunks).toBeGreaterThan(2);
-      browser = await chromium.launch({
-        executablePath,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--no-first-run",
-        ],
-      });
+      browser = await launchChromium();
       page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.on("pageerror", (e) => pageErrors.push(e.message));
       await page.route("**/*", (route) => {
