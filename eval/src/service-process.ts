@@ -5,6 +5,8 @@ const repositoryRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 export interface ServiceProcess {
   url: string;
+  /** The service's process id (for its resident memory in `/proc`). */
+  pid: number;
   /** The last 16 KiB the service wrote on stderr (its log), for error messages. */
   stderrTail: () => string;
   /** Sends SIGTERM; resolves once the process has exited (SIGKILL after `graceMs`, default 15 s). */
@@ -45,6 +47,7 @@ export async function startServiceProcess(env: Record<string, string>): Promise<
   });
   return {
     url,
+    pid: child.pid ?? -1,
     stderrTail: () => stderr,
     stop: async (graceMs = 15_000) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
