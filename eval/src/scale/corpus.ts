@@ -9,7 +9,7 @@ import { createReadStream } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { DocumentInput, Filter } from "@sift/core";
-import { seededRandom } from "@sift/vector";
+import { seededRandom } from "@sift/core";
 
 /** A SciFact document: the sentences documents of this topic draw from. */
 export interface Topic {

@@ -10,7 +10,6 @@ export {
   type SparseVector,
   sparseUpsertBody,
 } from "./qdrant-vector-index";
-export { seededRandom } from "./test-vectors";
 export {
   openUsearchIndex,
   PAYLOAD_FILE,
