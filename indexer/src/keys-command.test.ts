@@ -67,7 +67,8 @@ describe("sift keys", () => {
       await again.close();
     }
     expect((await run(["keys", "revoke", "key_missing"])).code).toBe(exitCodes.failed);
-  });
+    // Seven store opens (PGlite migrations each): over 60 s on a loaded 2-core machine (CI failed so once).
+  }, 240_000);
 
   it.each([
     [["keys"], /missing subcommand/],
