@@ -1,4 +1,4 @@
-import { DeadlineExceededError } from "@sift/core";
+import { DeadlineExceededError, seededRandom } from "@sift/core";
 import { createAnalyzer } from "@sift/text";
 import { describe, expect, it, vi } from "vitest";
 import { analyzeChunk, type SegmentDocument } from "./analyzed-document";
@@ -21,17 +21,8 @@ function snapshotOf(segments: Segment[], config: Bm25Config = defaultBm25Config)
   return new LexicalSnapshot(segments.map(SegmentView.of), { analyzer, config, revision: 1 });
 }
 
-/** A seeded PRNG (mulberry32), so every property case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (one home: @sift/core), so a failing case can be replayed from its seed. */
+const random = seededRandom;
 
 describe("roundScore", () => {
   it("equals Number(x.toFixed(6)) on random values and on values next to a rounding half", () => {

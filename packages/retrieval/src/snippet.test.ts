@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { seededRandom } from "@sift/core";
 import { createAnalyzer } from "@sift/text";
 import { describe, expect, it } from "vitest";
 import { buildSnippet, SnippetBuilder, snippetToHtml } from "./snippet";
@@ -43,17 +44,8 @@ describe("buildSnippet", () => {
   });
 });
 
-/** A seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (one home: @sift/core), so a failing case can be replayed from its seed. */
+const random = seededRandom;
 
 /** Builds the reference and the cached builder's snippet and expects them equal, HTML included. */
 function expectSame(builder: SnippetBuilder, query: string, text: string, offset: number, maxChars: number) {
