@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { authenticate } from "./auth";
 import type { AppDependencies, AppEnv } from "./context";
+import { HeldCollections } from "./held-collections";
 import { errorResponse } from "./http-errors";
 import { openApiDocument } from "./openapi";
 import { RouteTable } from "./route-table";
@@ -46,8 +47,10 @@ export function createApp(deps: AppDependencies) {
   collectionsRoutes(routes, deps);
   documentsRoutes(routes, deps);
   jobsRoutes(routes, deps);
-  searchRoute(routes, deps);
-  if (deps.answer !== undefined) answerRoute(routes, { ...deps, answer: deps.answer });
+  // Searches and answers resolve their collection from memory, not the store (HeldCollections).
+  const held = new HeldCollections(deps.store, deps.engine);
+  searchRoute(routes, deps, held);
+  if (deps.answer !== undefined) answerRoute(routes, { ...deps, answer: deps.answer }, held);
   keysRoutes(routes, deps);
   mcpRoutes(app, routes, deps);
   if (deps.metrics !== undefined) metricsRoutes(routes, { ...deps, metrics: deps.metrics });

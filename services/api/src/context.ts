@@ -92,13 +92,17 @@ export function collectionNameOf(c: Context): string {
 }
 
 /**
- * The caller's collection named in the path. Another tenant's collection of that name is simply not
+ * The caller's collection named in the path, from the store (writes) or from the collections held in
+ * memory (searches and answers: `HeldCollections`). Another tenant's collection of that name is simply not
  * found (404, never 403), so its existence does not leak.
  */
-export async function resolveCollection(c: Context<AppEnv>, store: SiftStore): Promise<Collection> {
+export async function resolveCollection(
+  c: Context<AppEnv>,
+  from: Pick<SiftStore, "getCollection">,
+): Promise<Collection> {
   const { tenant } = c.get("auth");
   const name = collectionNameOf(c);
-  const collection = await store.getCollection(tenant, name);
+  const collection = await from.getCollection(tenant, name);
   if (collection === undefined) {
     throw new NotFoundError(
       "collection",

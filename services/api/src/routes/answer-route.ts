@@ -11,6 +11,7 @@ import {
   retrievalOf,
   underDeadline,
 } from "../context";
+import type { HeldCollections } from "../held-collections";
 import type { RouteTable } from "../route-table";
 import { answerEventSchemas, answerRequestSchema, answerResponseSchema, collectionParams } from "../schemas";
 import { answerView, chunkDomain } from "../views";
@@ -26,6 +27,7 @@ const answerFusion = { method: "rrf" } as const;
 export function answerRoute(
   routes: RouteTable,
   deps: AppDependencies & { answer: AnswerDependencies },
+  held: HeldCollections,
 ): void {
   routes.define(
     {
@@ -47,7 +49,7 @@ export function answerRoute(
       errors: [504],
     },
     async (c, { body }) => {
-      const collection = await resolveCollection(c, deps.store);
+      const collection = await resolveCollection(c, held);
       const searcher = deps.engine.searcher;
       const { mode, rerank } = retrievalOf(searcher, body, searcher.rerankAvailable);
       const streaming = body.stream ?? (c.req.header("accept") ?? "").includes("text/event-stream");

@@ -7,11 +7,12 @@ import {
   retrievalOf,
   underDeadline,
 } from "../context";
+import type { HeldCollections } from "../held-collections";
 import type { RouteTable } from "../route-table";
 import { collectionParams, searchRequestSchema, searchResponseSchema } from "../schemas";
 import { searchView } from "../views";
 
-export function searchRoute(routes: RouteTable, deps: AppDependencies): void {
+export function searchRoute(routes: RouteTable, deps: AppDependencies, held: HeldCollections): void {
   routes.define(
     {
       method: "post",
@@ -29,7 +30,7 @@ export function searchRoute(routes: RouteTable, deps: AppDependencies): void {
       errors: [504],
     },
     async (c, { body }) => {
-      const collection = await resolveCollection(c, deps.store);
+      const collection = await resolveCollection(c, held);
       const searcher = deps.engine.searcher;
       const { mode, rerank } = retrievalOf(searcher, body, false);
       const signal = requestDeadline(c, deps.limits.requestTimeoutMs);
