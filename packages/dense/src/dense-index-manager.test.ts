@@ -5,7 +5,7 @@ import type { DocumentStore, DocumentWrite, Embedder } from "@sift/core";
 import { bagOfWordsEmbedder } from "@sift/core/testing";
 import { openStore } from "@sift/store";
 import { openUsearchIndex } from "@sift/vector";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { DenseIndexManager, passageText } from "./dense-index-manager";
 
 // A deterministic bag-of-words embedder (a double of our own interface; real models are tested in
@@ -90,5 +90,88 @@ describe("DenseIndexManager", () => {
   it("builds the passage text from title and heading path", () => {
     expect(passageText({ title: "T", headingPath: ["T", "Part"], text: "body" })).toBe("T\nPart\nbody");
     expect(passageText({ title: null, headingPath: [], text: "body" })).toBe("body");
+  });
+});
+
+describe("DenseIndexManager persistence policy (ADR 23)", () => {
+  let dataDir: string;
+  let store: DocumentStore;
+  beforeAll(async () => {
+    store = await openStore({ driver: "pglite", dataDir: "memory://" });
+    await store.migrate();
+  });
+  afterAll(async () => store.close());
+
+  const passage = (id: number) => ({
+    id,
+    title: null,
+    text: `passage number ${id} word${id}`,
+    metadata: {},
+    headingPath: [],
+  });
+  const manager = (flush: { flushEvery?: number; flushIntervalMs?: number }) =>
+    new DenseIndexManager({
+      store,
+      embedder: countingEmbedder().embedder,
+      dataDir,
+      ...flush,
+      openIndex: (id) =>
+        openUsearchIndex({ path: path.join(dataDir, "vectors", String(id)), dimensions: 32, metric: "cos" }),
+    });
+  /** A write as the refresher makes it: new vectors, then the removal (often of nothing) at a revision. */
+  const writeThrough = async (m: DenseIndexManager, ids: number[], revision: number) => {
+    await m.add(1, ids.map(passage));
+    await m.remove(1, [], revision);
+  };
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "sift-dense-policy-"));
+  });
+  afterEach(async () => rm(dataDir, { recursive: true, force: true }));
+
+  it("persists once flushEvery vectors changed, not on every write", async () => {
+    const m = manager({ flushEvery: 4, flushIntervalMs: 60_000 });
+    // The first vectors are recorded at once: without a record the engine would ask for a reindex.
+    await writeThrough(m, [1], 1);
+    expect(m.persists).toBe(1);
+    await writeThrough(m, [2, 3], 2);
+    await writeThrough(m, [4], 3);
+    expect(m.persists).toBe(1);
+    await writeThrough(m, [5], 4);
+    expect(m.persists).toBe(2);
+    await m.remove(1, [1, 2, 3, 4], 5);
+    expect(m.persists).toBe(3);
+    await m.close();
+  });
+
+  it("persists unflushed changes within flushIntervalMs, and at close", async () => {
+    const timed = manager({ flushIntervalMs: 50 });
+    await writeThrough(timed, [1], 1);
+    await writeThrough(timed, [2], 2);
+    expect(timed.persists).toBe(1);
+    await vi.waitFor(() => expect(timed.persists).toBe(2), { timeout: 5000 });
+    const slow = manager({ flushIntervalMs: 60_000 });
+    await timed.close();
+    await writeThrough(slow, [3], 3);
+    await slow.close();
+    expect(slow.persists).toBe(1);
+    const reopened = manager({});
+    expect([...(await reopened.handle(1)).ids].sort()).toEqual([1, 2, 3]);
+    expect(await (await reopened.handle(1)).index.count()).toBe(3);
+    await reopened.close();
+  });
+
+  it("after a crash between flushes, the record and the index are those of the last persist", async () => {
+    const crashed = manager({ flushEvery: 2, flushIntervalMs: 60_000 });
+    await writeThrough(crashed, [1, 2], 1); // persisted (the first record)
+    await writeThrough(crashed, [3], 2); // only in memory
+    expect(crashed.persists).toBe(1);
+    // The process dies here: nothing more reaches the disk. A new process opens the same files.
+    const next = manager({});
+    const { ids, index } = await next.handle(1);
+    expect([...ids].sort()).toEqual([1, 2]);
+    expect(await index.count()).toBe(2);
+    await next.close();
+    // (Closing the crashed manager only stops its timer for this test process.)
+    await crashed.drop(1);
   });
 });

@@ -20,8 +20,16 @@ export interface DenseManagerOptions {
   dataDir: string;
   /** Texts per embed call. Default 64. */
   batchSize?: number;
-  /** Vectors written between two flushes (a crash loses at most this much work). Default 2048. */
+  /**
+   * Vectors added or deleted between two flushes of the index and its id record (a crash loses at most
+   * this much work, redone at the next load from the embedding cache). Default 2048.
+   */
   flushEvery?: number;
+  /**
+   * The longest a change waits for its flush when fewer than `flushEvery` vectors changed: a timer flushes
+   * then (ADR 23). Default 30,000 ms; 0 flushes after every write, as before.
+   */
+  flushIntervalMs?: number;
   logger?: Logger;
   onProgress?: (progress: { collectionId: number; embedded: number; total: number }) => void;
 }
@@ -40,6 +48,12 @@ interface State {
   index: VectorIndex;
   ids: Set<number>;
   revision: number;
+  /** Vectors added or deleted since the last persist. */
+  unpersisted: number;
+  /** Whether the id record exists on disk (its absence means "needs a reindex" to the engine). */
+  recorded: boolean;
+  /** The timer that persists unflushed changes after `flushIntervalMs`. */
+  timer?: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -67,6 +81,8 @@ export class DenseIndexManager {
   private readonly states = new Map<number, Promise<State>>();
   private readonly chains = new Map<number, Promise<unknown>>();
   private readonly logger: Logger;
+  /** How many times an index and its id record were persisted (tests and benchmarks read it). */
+  persists = 0;
 
   constructor(private readonly options: DenseManagerOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -100,6 +116,7 @@ export class DenseIndexManager {
   async drop(collectionId: number): Promise<void> {
     await this.serialize(collectionId, async () => {
       const state = await this.states.get(collectionId)?.catch(() => undefined);
+      clearTimeout(state?.timer);
       await state?.index.close();
       this.states.delete(collectionId);
       this.settled.delete(collectionId);
@@ -110,11 +127,15 @@ export class DenseIndexManager {
     });
   }
 
+  /** Persists what changed since the last flush (index, then id record) and closes every index. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.chains.values()]);
-    for (const state of this.states.values()) {
+    for (const [collectionId, state] of this.states) {
       const s = await state.catch(() => undefined);
-      await s?.index.close();
+      if (s === undefined) continue;
+      clearTimeout(s.timer);
+      if (s.unpersisted > 0) await this.persist(collectionId, s, s.revision);
+      await s.index.close();
     }
     this.states.clear();
     this.settled.clear();
@@ -132,7 +153,13 @@ export class DenseIndexManager {
         if (recorded === undefined && (await index.count()) > 0) {
           this.logger.warn("dense: no record of embedded chunks; re-upserting every chunk", { collectionId });
         }
-        return { index, ids: new Set(recorded?.ids ?? []), revision: -1 };
+        return {
+          index,
+          ids: new Set(recorded?.ids ?? []),
+          revision: -1,
+          unpersisted: 0,
+          recorded: recorded !== undefined,
+        };
       })();
       state.catch(() => this.states.delete(collectionId));
       this.states.set(collectionId, state);
@@ -197,6 +224,7 @@ export class DenseIndexManager {
       passages.map((chunk, j) => ({ chunkId: chunk.id, vector: embeddings[j]!, metadata: chunk.metadata })),
     );
     for (const chunk of passages) state.ids.add(chunk.id);
+    state.unpersisted += passages.length;
   }
 
   // ---- the seam for the engine's refresher: it diffs the store once for every index ----
@@ -233,8 +261,9 @@ export class DenseIndexManager {
   }
 
   /**
-   * Deletes the vectors of `chunkIds` (unknown ids ignored), then records the held ids as of `revision`
-   * (after a flush, so the record never overstates).
+   * Deletes the vectors of `chunkIds` (unknown ids ignored) and marks the index in step with `revision`.
+   * The index and its id record are persisted when `flushEvery` vectors changed since the last persist,
+   * else by a timer within `flushIntervalMs` (ADR 23): a write no longer rewrites the whole index.
    */
   remove(collectionId: number, chunkIds: readonly number[], revision: number): Promise<number> {
     return this.serialize(collectionId, async () => {
@@ -242,11 +271,41 @@ export class DenseIndexManager {
       const present = chunkIds.filter((id) => state.ids.has(id));
       if (present.length > 0) await state.index.delete(present);
       for (const id of present) state.ids.delete(id);
+      state.unpersisted += present.length;
       state.revision = revision;
-      await this.persist(collectionId, state, revision);
       this.settled.set(collectionId, state);
+      await this.persistWhenDue(collectionId, state);
       return present.length;
     });
+  }
+
+  /**
+   * Persists now when enough changed, no interval is set or the collection has no id record yet (the
+   * engine reads a missing record as "needs a reindex", so the first vectors are recorded at once); else
+   * makes sure a timer will.
+   */
+  private async persistWhenDue(collectionId: number, state: State): Promise<void> {
+    const interval = this.options.flushIntervalMs ?? 30_000;
+    const due = state.unpersisted >= (this.options.flushEvery ?? 2048) || interval <= 0;
+    if (due || (!state.recorded && state.unpersisted > 0)) {
+      await this.persist(collectionId, state, state.revision);
+      return;
+    }
+    if (state.unpersisted === 0 || state.timer !== undefined) return;
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      this.serialize(collectionId, async () => {
+        if (this.states.has(collectionId) && state.unpersisted > 0) {
+          await this.persist(collectionId, state, state.revision);
+        }
+      }).catch((error) =>
+        this.logger.warn("dense: a timed flush failed; the next write or close retries", {
+          collectionId,
+          error: (error as Error)?.message ?? String(error),
+        }),
+      );
+    }, interval);
+    state.timer.unref();
   }
 
   /** The folder of a collection's files for the embedder's model: `<dataDir>/dense/<collectionId>/<model>`. */
@@ -282,13 +341,22 @@ export class DenseIndexManager {
     }
   }
 
-  /** Flushes the index, then records the ids it holds (in that order, so the record never overstates). */
+  /**
+   * Flushes the index, then records the ids it holds (in that order, so the record never overstates: after
+   * a crash the index and the record are those of one persist, or the index is newer and the next load's
+   * diff against the store re-adds what the record lacks).
+   */
   private async persist(collectionId: number, state: State, revision: number): Promise<void> {
+    clearTimeout(state.timer);
+    state.timer = undefined;
     await state.index.flush();
     await writeFileAtomically(
       this.idsPath(collectionId),
       JSON.stringify({ model: this.modelId, revision, ids: [...state.ids] }),
     );
+    state.unpersisted = 0;
+    state.recorded = true;
+    this.persists += 1;
   }
 
   private serialize<T>(collectionId: number, work: () => Promise<T>): Promise<T> {

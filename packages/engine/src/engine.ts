@@ -72,6 +72,11 @@ export interface EngineOptions {
    * always visible to the next search, since they refresh before returning).
    */
   refreshIntervalMs?: number | undefined;
+  /**
+   * The longest a vector change waits for the index to be flushed to disk, ms (ADR 23; default 30,000;
+   * 0: after every write). A crash loses at most this much vector work, redone from the embedding cache.
+   */
+  denseFlushIntervalMs?: number | undefined;
   /** Called while chunks are being embedded (ingestion or reindex). */
   onEmbedProgress?:
     | ((progress: { collectionId: number; embedded: number; total: number }) => void)
@@ -165,6 +170,9 @@ export class Engine {
       logger: this.logger,
       openIndex: (id) => openVectorIndex(id, path.join(dense.directory(id), "vectors")),
       ...(this.options.embedBatchSize === undefined ? {} : { batchSize: this.options.embedBatchSize }),
+      ...(this.options.denseFlushIntervalMs === undefined
+        ? {}
+        : { flushIntervalMs: this.options.denseFlushIntervalMs }),
       ...(this.options.onEmbedProgress === undefined ? {} : { onProgress: this.options.onEmbedProgress }),
     });
     return dense;

@@ -43,6 +43,7 @@ export const configSchema = z
     SIFT_SAMPLE_CORPUS: boolean.default(true),
     SIFT_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     SIFT_INDEX_REFRESH_MS: z.coerce.number().int().min(0).default(1000),
+    SIFT_DENSE_FLUSH_MS: z.coerce.number().int().min(0).default(30_000),
     SIFT_LEG_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(5000),
   })
   .extend({
@@ -120,6 +121,7 @@ export const configSchema = z
     sampleCorpus: env.SIFT_SAMPLE_CORPUS,
     logLevel: env.SIFT_LOG_LEVEL,
     indexRefreshMs: env.SIFT_INDEX_REFRESH_MS,
+    denseFlushMs: env.SIFT_DENSE_FLUSH_MS,
     legTimeoutMs: env.SIFT_LEG_TIMEOUT_MS,
     embedding: embeddingSettingsFromEnv(env, process.cwd()),
     rerank: rerankSettingsFromEnv(env, process.cwd()),

@@ -77,6 +77,7 @@ export async function startService(config: ServiceConfig, logger: Logger): Promi
       legTimeoutMs: config.legTimeoutMs,
       // Writes by other processes (the CLI, another replica on a shared Postgres) reach searches this often.
       refreshIntervalMs: config.indexRefreshMs,
+      denseFlushIntervalMs: config.denseFlushMs,
     });
     engine = running;
     metrics?.bind({ engine: running, store });
