@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { compileFilter, type Filter, seededRandom } from "@sift/core";
-import { openUsearchIndex } from "@sift/vector";
+import { dot, openUsearchIndex } from "@sift/vector";
 import { percentile } from "../metrics";
 import { loadTopics, scaleFilters, takeDocuments } from "./corpus";
 import { hashEmbed, hashingProfile } from "./hashing-embedder";
@@ -40,12 +40,6 @@ function randomUnit(random: () => number): Float32Array {
   for (let i = 0; i < dimensions; i++) v[i]! /= Math.sqrt(norm);
   return v;
 }
-
-const dot = (a: Float32Array, b: Float32Array) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-};
 
 function exactTop(query: Float32Array, vectors: Float32Array[], allowed: (i: number) => boolean): number[] {
   const scored: [number, number][] = [];

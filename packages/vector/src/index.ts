@@ -19,4 +19,4 @@ export {
   UsearchVectorIndex,
 } from "./usearch-vector-index";
 export { InvalidVectorIndexError } from "./vector-file";
-export type { VectorMetric } from "./vector-math";
+export { dot, type VectorMetric } from "./vector-math";
