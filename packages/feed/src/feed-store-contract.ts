@@ -189,6 +189,36 @@ export function feedStoreContract(name: string, open: () => Promise<FeedStore> |
       expect((await store.getItemStates(t, "u2")).size).toBe(0);
     });
 
+    it("raises a user's generation with every write to their profile, item states or candidates", async () => {
+      const store = await open();
+      const t = tenant();
+      const generation = (user: string) => store.getUserGeneration(t, user);
+      expect(await generation("u1")).toBe(0);
+      const seen = [0];
+      const raised = async (write: () => Promise<unknown>) => {
+        await write();
+        const now = await generation("u1");
+        expect(now).toBeGreaterThan(seen.at(-1)!);
+        seen.push(now);
+      };
+      await raised(() => store.putProfile(profile(t, "u1")));
+      await raised(() => store.putCandidates([candidate(t, "u1", "d1"), candidate(t, "u2", "d1")]));
+      await raised(() =>
+        store.putItemState(t, "u1", "c/d1", { read: true, saved: false, dismissed: false, updatedAt: 5 }),
+      );
+      await raised(() => store.removeCandidates(t, { collection: "c", documentId: "d1" }, ["u1"]));
+      await raised(() => store.deleteProfile(t, "u1"));
+      await raised(() => store.putProfile(profile(t, "u1")));
+      // Other users, other tenants and reads leave it alone; removing nothing raises nothing.
+      const last = seen.at(-1)!;
+      await store.putCandidates([candidate(t, "u3", "d2")]);
+      await store.removeCandidates(t, { collection: "c", documentId: "d2" }, ["u1"]);
+      await store.putProfile(profile(tenant(), "u1"));
+      await store.listCandidates(t, "u1");
+      expect(await generation("u1")).toBe(last);
+      expect(await generation("u2")).toBeGreaterThan(0);
+    });
+
     it("versions models from 1 per tenant and name", async () => {
       const store = await open();
       const [a, b] = [tenant(), tenant()];

@@ -77,6 +77,13 @@ export interface FeedStore {
   /** Served feeds by `at` ascending; `since` inclusive. */
   listServed(tenant: string, options?: { user?: string; since?: number }): Promise<ServedFeed[]>;
 
+  /**
+   * A number that grows with every write to the user's profile, item states or candidates, by any process
+   * (0 before the first), committed with the write: what a reader's cache compares instead of re-reading them
+   * (docs/adr/0021). Deleting a profile raises it too; it never goes back.
+   */
+  getUserGeneration(tenant: string, user: string): Promise<number>;
+
   /** Item states of a user keyed by item id. */
   getItemStates(tenant: string, user: string): Promise<Map<string, ItemState>>;
   putItemState(tenant: string, user: string, itemId: string, state: ItemState): Promise<void>;

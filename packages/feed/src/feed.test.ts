@@ -370,12 +370,22 @@ describe("Feed: bad input at the boundary", () => {
 });
 
 describe("Feed: the read cache", () => {
-  /** Counts the store reads a feed read makes for candidates and document records. */
+  /** Counts the store reads a feed read makes for profiles, item states, candidates and document records. */
   function counted(world: ReturnType<typeof testFeed>) {
-    const counts = { candidates: 0, documents: 0 };
+    const counts = { profiles: 0, states: 0, candidates: 0, documents: 0 };
     const { store } = world;
+    const getProfile = store.getProfile.bind(store);
+    const getItemStates = store.getItemStates.bind(store);
     const listCandidates = store.listCandidates.bind(store);
     const getDocuments = store.getDocuments.bind(store);
+    store.getProfile = (...args) => {
+      counts.profiles += 1;
+      return getProfile(...args);
+    };
+    store.getItemStates = (...args) => {
+      counts.states += 1;
+      return getItemStates(...args);
+    };
     store.listCandidates = (...args) => {
       counts.candidates += 1;
       return listCandidates(...args);
@@ -387,7 +397,7 @@ describe("Feed: the read cache", () => {
     return counts;
   }
 
-  it("reads candidates and records once, and this feed's own writes reach the next read at once", async () => {
+  it("reads a user's state and a document's record once, and this feed's own writes reach the next read", async () => {
     const world = testFeed();
     await analyst(world);
     await world.feed.applyChanges({ tenant: "acme", upserted: [world.document("d1", solar)], removed: [] });
@@ -395,7 +405,13 @@ describe("Feed: the read cache", () => {
     const ids = async () => (await world.feed.read("acme", "ana")).items.map((i) => i.documentId);
     expect(await ids()).toEqual(["d1"]);
     expect(await ids()).toEqual(["d1"]);
-    expect(counts).toEqual({ candidates: 1, documents: 1 });
+    // A record loaded within clockSkewMs (1 s) of the match that named it is read again: another
+    // process's clock may be that far behind.
+    expect(counts).toEqual({ profiles: 1, states: 1, candidates: 1, documents: 2 });
+    world.clock.now += 1_000;
+    expect(await ids()).toEqual(["d1"]);
+    expect(await ids()).toEqual(["d1"]);
+    expect(counts).toEqual({ profiles: 1, states: 1, candidates: 1, documents: 3 });
 
     // An arrival and a retitling drop the cached entries: the next read sees both.
     await world.feed.applyChanges({
@@ -414,6 +430,39 @@ describe("Feed: the read cache", () => {
       removed: [{ collection: "news", documentId: "d2" }],
     });
     expect(await ids()).toEqual(["d1"]);
+
+    // Feedback raises the user's generation: the next read loads the user's state again, once.
+    const { requestId } = await world.feed.read("acme", "ana");
+    await world.feed.recordEvents("acme", "ana", {
+      events: [{ type: "dismiss", itemId: "news/d1", requestId }],
+    });
+    const before = { ...counts };
+    expect(await ids()).toEqual([]);
+    expect(await ids()).toEqual([]);
+    expect(counts.states - before.states).toBe(1);
+    expect(counts.profiles - before.profiles).toBe(1);
+  });
+
+  it("sees another process's writes to the user at its next read (the store's generation moved)", async () => {
+    const world = testFeed();
+    await analyst(world);
+    await world.feed.applyChanges({ tenant: "acme", upserted: [world.document("d1", solar)], removed: [] });
+    const replica = testFeed({ store: world.store, clock: () => world.clock.now });
+    const ids = async () => (await world.feed.read("acme", "ana")).items.map((i) => i.documentId);
+    expect(await ids()).toEqual(["d1"]);
+    const counts = counted(world);
+    expect(await ids()).toEqual(["d1"]);
+    expect(counts).toMatchObject({ profiles: 0, states: 0, candidates: 0 });
+
+    const { requestId } = await replica.feed.read("acme", "ana");
+    await replica.feed.recordEvents("acme", "ana", {
+      events: [{ type: "dismiss", itemId: "news/d1", requestId }],
+    });
+    const before = { ...counts };
+    expect(await ids()).toEqual([]);
+    expect(counts.profiles - before.profiles).toBe(1);
+    expect(counts.states - before.states).toBe(1);
+    expect(counts.candidates - before.candidates).toBe(1);
   });
 
   it("skips an upsert of a document version it already holds", async () => {

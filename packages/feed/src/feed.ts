@@ -26,7 +26,7 @@ import {
   type Ranker,
   type RankingOptions,
 } from "./ranking";
-import { ReadCache, type ReadCacheOptions } from "./read-cache";
+import { ReadCache, type ReadCacheOptions, type UserState } from "./read-cache";
 import { buildTrainingGroups, type TrainingGroup, trainPairwiseLinear } from "./training";
 import {
   type Candidate,
@@ -117,8 +117,9 @@ export interface FeedOptions {
    */
   peerRefreshMs?: number;
   /**
-   * The read cache of candidates and document records (`ReadCache`): this process's writes drop entries at
-   * once, other processes' are seen within `ttlMs`. Default 5,000 ms, 1,000 users, 50,000 documents.
+   * The read cache of users' profiles, item states and candidates and of document records (`ReadCache`),
+   * checked against the store's generation of the user at every read. Default 1,000 users, 50,000
+   * documents, clocks of processes sharing the store within 1,000 ms.
    */
   readCache?: Partial<ReadCacheOptions>;
   clock?: () => number;
@@ -166,12 +167,16 @@ export class Feed {
     this.#clock = options.clock ?? Date.now;
     this.#logger = options.logger ?? silentLogger;
     this.#defaultRanker = options.ranker ?? presetRanker("hybrid+feedback+collab");
-    this.#cache = new ReadCache(this.#store, {
-      ttlMs: 5_000,
-      maxUsers: 1_000,
-      maxDocuments: 50_000,
-      ...options.readCache,
-    });
+    this.#cache = new ReadCache(
+      this.#store,
+      {
+        maxUsers: 1_000,
+        maxDocuments: 50_000,
+        clockSkewMs: 1_000,
+        ...options.readCache,
+      },
+      this.#clock,
+    );
   }
 
   // ---- profiles ----
@@ -214,15 +219,19 @@ export class Feed {
     return profile;
   }
 
+  /** The stored profile, read from the store (what a read-modify-write starts from). Unknown: `NotFoundError`. */
   async getProfile(tenant: string, user: string): Promise<Profile> {
-    const profile = await this.#store.getProfile(tenant, user);
-    if (profile === undefined) throw new NotFoundError("user", user);
-    return profile;
+    return found(await this.#store.getProfile(tenant, user), user);
+  }
+
+  /** What a feed read ranks with, from the read cache. Unknown user: `NotFoundError`. */
+  async #userForRead(tenant: string, user: string): Promise<UserState & { profile: Profile }> {
+    const state = await this.#cache.user(tenant, user);
+    return { ...state, profile: found(state.profile, user) };
   }
 
   async deleteProfile(tenant: string, user: string): Promise<boolean> {
     const deleted = await this.#store.deleteProfile(tenant, user);
-    this.#cache.forgetUsers(tenant, [user]);
     this.#peerCache.delete(tenant);
     (await this.#tenant(tenant)).engagement.forget(user);
     return deleted;
@@ -274,7 +283,7 @@ export class Feed {
       state.duplicates.remove(documentKey(ref));
       await this.#store.removeDocument(change.tenant, ref);
       this.#cache.forgetDocument(change.tenant, ref);
-      removed += (await this.#removeCandidates(change.tenant, ref)).length;
+      removed += (await this.#store.removeCandidates(change.tenant, ref)).length;
     }
     const byCollection = new Map<string, Profile[]>();
     const matchMs: number[] = [];
@@ -287,7 +296,7 @@ export class Feed {
         profiles = await this.#store.listProfiles(change.tenant, { collection: document.collection });
         byCollection.set(document.collection, profiles);
       }
-      await this.#removeCandidates(change.tenant, document);
+      await this.#store.removeCandidates(change.tenant, document);
       candidates += await this.#matchAgainst([document], profiles, change.tenant, true);
       matchMs.push(performance.now() - started);
     }
@@ -385,7 +394,6 @@ export class Feed {
   async #writeCandidates(state: TenantState, candidates: readonly Candidate[]): Promise<void> {
     if (candidates.length === 0) return;
     await this.#store.putCandidates(candidates);
-    this.#cache.forgetUsers(candidates[0]!.tenant, new Set(candidates.map((c) => c.user)));
     for (const candidate of candidates) await this.#afterCandidate(state, candidate);
   }
 
@@ -409,13 +417,7 @@ export class Feed {
     const weakest = [...all]
       .sort((a, b) => statedRelevance(a.match) - statedRelevance(b.match) || a.publishedAt - b.publishedAt)
       .slice(0, all.length - cap);
-    for (const candidate of weakest) await this.#removeCandidates(tenant, candidate, [user]);
-  }
-
-  async #removeCandidates(tenant: string, ref: DocumentRef, users?: readonly string[]): Promise<string[]> {
-    const removed = await this.#store.removeCandidates(tenant, ref, users);
-    this.#cache.forgetUsers(tenant, removed);
-    return removed;
+    for (const candidate of weakest) await this.#store.removeCandidates(tenant, candidate, [user]);
   }
 
   // ---- reading ----
@@ -436,9 +438,9 @@ export class Feed {
       ]);
     }
     const { asOf, offset } = decodeCursor(options.cursor ?? null, this.#clock());
-    const profile = await this.getProfile(tenant, user);
+    const state = await this.#userForRead(tenant, user);
     const ranker = await this.#rankerFor(tenant);
-    const { items } = await this.#rank(profile, ranker, asOf);
+    const { items } = await this.#rank(state, ranker, asOf);
     const page = items.slice(offset, offset + limit);
     const requestId = randomUUID();
     const served: ServedFeed = {
@@ -468,15 +470,11 @@ export class Feed {
     };
   }
 
-  /** Scores every candidate of a profile at `asOf` and assembles the feed. */
-  async #rank(profile: Profile, ranker: Ranker, asOf: number) {
-    const { tenant, user } = profile;
-    const [candidates, states, peers, state] = await Promise.all([
-      this.#cache.candidates(tenant, user),
-      this.#store.getItemStates(tenant, user),
-      this.#peers(tenant),
-      this.#tenant(tenant),
-    ]);
+  /** Scores every candidate of a user at `asOf` and assembles the feed. */
+  async #rank(user: UserState & { profile: Profile }, ranker: Ranker, asOf: number) {
+    const { profile, states, candidates } = user;
+    const { tenant } = profile;
+    const [peers, state] = await Promise.all([this.#peers(tenant), this.#tenant(tenant)]);
     const records = await this.#cache.records(tenant, candidates);
     const view = new CollaborativeView(profile, peers, state.engagement);
     const scored: ScoredCandidate[] = candidates.map((candidate) => {
@@ -495,9 +493,10 @@ export class Feed {
 
   /** Why an item is in the feed, with every feature's contribution. Unknown user or item: `NotFoundError`. */
   async why(tenant: string, user: string, itemId: string): Promise<Explanation> {
-    const profile = await this.getProfile(tenant, user);
+    const state = await this.#userForRead(tenant, user);
+    const { profile } = state;
     const ranker = await this.#rankerFor(tenant);
-    const { items, scored, records, view } = await this.#rank(profile, ranker, this.#clock());
+    const { items, scored, records, view } = await this.#rank(state, ranker, this.#clock());
     const item = items.find((i) => i.itemId === itemId);
     if (item === undefined) throw new NotFoundError("feed item", itemId);
     const entry = scored.find((s) => documentKey(s.candidate) === item.members[0])!;
@@ -521,10 +520,11 @@ export class Feed {
   }
 
   async #itemFor(candidate: Candidate): Promise<FeedItem | null> {
-    const profile = await this.#store.getProfile(candidate.tenant, candidate.user);
+    const state = await this.#cache.user(candidate.tenant, candidate.user);
+    const { profile } = state;
     if (profile === undefined) return null;
     const ranker = await this.#rankerFor(candidate.tenant);
-    const { items } = await this.#rank(profile, ranker, this.#clock());
+    const { items } = await this.#rank({ ...state, profile }, ranker, this.#clock());
     return items.find((item) => item.itemId === candidate.clusterId) ?? null;
   }
 
@@ -692,4 +692,9 @@ function decodeCursor(cursor: string | null, now: number): { asOf: number; offse
   throw new ValidationError("invalid feed request", [
     { path: "cursor", message: "not a cursor this feed returned" },
   ]);
+}
+
+function found(profile: Profile | undefined, user: string): Profile {
+  if (profile === undefined) throw new NotFoundError("user", user);
+  return profile;
 }

@@ -37,6 +37,12 @@ interface TenantState {
   states: Map<string, Map<string, ItemState>>;
   models: Map<string, StoredModel[]>;
   cursors: Map<string, number>;
+  /** user → generation (see `FeedStore.getUserGeneration`) */
+  generations: Map<string, number>;
+}
+
+function raise(state: TenantState, users: Iterable<string>): void {
+  for (const user of new Set(users)) state.generations.set(user, (state.generations.get(user) ?? 0) + 1);
 }
 
 /** The in-memory {@link FeedStore}: for tests, the simulator and an embedded service that keeps no feed. */
@@ -56,6 +62,7 @@ export class MemoryFeedStore implements FeedStore {
         states: new Map(),
         models: new Map(),
         cursors: new Map(),
+        generations: new Map(),
       };
       this.#tenants.set(tenant, state);
     }
@@ -67,7 +74,9 @@ export class MemoryFeedStore implements FeedStore {
   }
 
   async putProfile(profile: Profile): Promise<void> {
-    this.#tenant(profile.tenant).profiles.set(profile.user, frozenCopy(profile));
+    const state = this.#tenant(profile.tenant);
+    state.profiles.set(profile.user, frozenCopy(profile));
+    raise(state, [profile.user]);
   }
 
   async deleteProfile(tenant: string, user: string): Promise<boolean> {
@@ -78,6 +87,7 @@ export class MemoryFeedStore implements FeedStore {
     state.events = state.events.filter((event) => event.user !== user);
     state.served = state.served.filter((served) => served.user !== user);
     for (const [id, served] of state.servedById) if (served.user === user) state.servedById.delete(id);
+    raise(state, [user]);
     return existed;
   }
 
@@ -95,6 +105,7 @@ export class MemoryFeedStore implements FeedStore {
         documentKey(candidate),
         frozenCopy(candidate),
       );
+      raise(state, [candidate.user]);
     }
   }
 
@@ -105,7 +116,12 @@ export class MemoryFeedStore implements FeedStore {
       if (users !== undefined && !users.includes(user)) continue;
       if (mine.delete(key)) removed.push(user);
     }
+    raise(this.#tenant(tenant), removed);
     return removed.sort(byKey);
+  }
+
+  async getUserGeneration(tenant: string, user: string): Promise<number> {
+    return this.#tenant(tenant).generations.get(user) ?? 0;
   }
 
   async listCandidates(tenant: string, user: string): Promise<Candidate[]> {
@@ -184,8 +200,9 @@ export class MemoryFeedStore implements FeedStore {
   }
 
   async putItemState(tenant: string, user: string, itemId: string, state: ItemState): Promise<void> {
-    const states = this.#tenant(tenant).states;
-    getOrCreate(states, user, () => new Map<string, ItemState>()).set(itemId, frozenCopy(state));
+    const tenantState = this.#tenant(tenant);
+    getOrCreate(tenantState.states, user, () => new Map<string, ItemState>()).set(itemId, frozenCopy(state));
+    raise(tenantState, [user]);
   }
 
   async saveModel(tenant: string, name: string, model: unknown, createdAt: number): Promise<StoredModel> {

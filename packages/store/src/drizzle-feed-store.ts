@@ -19,6 +19,7 @@ import {
   feedCursors,
   feedDocuments,
   feedEvents,
+  feedGenerations,
   feedItemStates,
   feedModels,
   feedProfiles,
@@ -128,20 +129,23 @@ export class DrizzleFeedStore implements FeedStore {
   }
 
   putProfile(profile: Profile): Promise<void> {
-    return this.run("feed.putProfile", async () => {
-      await this.db
-        .insert(feedProfiles)
-        .values({
-          tenant: profile.tenant,
-          userId: profile.user,
-          collections: [...profile.collections],
-          record: encodeRecord(profile),
-        })
-        .onConflictDoUpdate({
-          target: [feedProfiles.tenant, feedProfiles.userId],
-          set: { collections: excluded(feedProfiles.collections), record: excluded(feedProfiles.record) },
-        });
-    });
+    return this.run("feed.putProfile", () =>
+      this.db.transaction(async (tx) => {
+        await tx
+          .insert(feedProfiles)
+          .values({
+            tenant: profile.tenant,
+            userId: profile.user,
+            collections: [...profile.collections],
+            record: encodeRecord(profile),
+          })
+          .onConflictDoUpdate({
+            target: [feedProfiles.tenant, feedProfiles.userId],
+            set: { collections: excluded(feedProfiles.collections), record: excluded(feedProfiles.record) },
+          });
+        await raiseGenerations(tx, profile.tenant, [profile.user]);
+      }),
+    );
   }
 
   deleteProfile(tenant: string, user: string): Promise<boolean> {
@@ -157,6 +161,7 @@ export class DrizzleFeedStore implements FeedStore {
           .delete(feedProfiles)
           .where(mine(feedProfiles))
           .returning({ user: feedProfiles.userId });
+        await raiseGenerations(tx, tenant, [user]);
         return deleted.length > 0;
       }),
     );
@@ -184,47 +189,44 @@ export class DrizzleFeedStore implements FeedStore {
 
   putCandidates(candidates: readonly Candidate[]): Promise<void> {
     if (candidates.length === 0) return Promise.resolve();
-    return this.run("feed.putCandidates", async () => {
-      for (const batch of batches(dedupeBy(candidates, candidateKey), rowBatch)) {
-        await this.db
-          .insert(feedCandidates)
-          .values(
-            batch.map((c) => ({
-              tenant: c.tenant,
-              userId: c.user,
-              collection: c.collection,
-              documentId: c.documentId,
-              record: encodeRecord(c),
-            })),
-          )
-          .onConflictDoUpdate({
-            target: [
-              feedCandidates.tenant,
-              feedCandidates.userId,
-              feedCandidates.collection,
-              feedCandidates.documentId,
-            ],
-            set: { record: excluded(feedCandidates.record) },
-          });
-      }
-    });
+    return this.run("feed.putCandidates", () =>
+      this.db.transaction(async (tx) => {
+        const rows = dedupeBy(candidates, candidateKey);
+        for (const batch of batches(rows, rowBatch)) await insertCandidates(tx, batch);
+        for (const [tenant, users] of usersByTenant(rows)) await raiseGenerations(tx, tenant, users);
+      }),
+    );
   }
 
   removeCandidates(tenant: string, ref: DocumentRef, users?: readonly string[]): Promise<string[]> {
     if (users !== undefined && users.length === 0) return Promise.resolve([]);
-    return this.run("feed.removeCandidates", async () => {
+    return this.run("feed.removeCandidates", () =>
+      this.db.transaction(async (tx) => {
+        const rows = await tx
+          .delete(feedCandidates)
+          .where(
+            and(
+              eq(feedCandidates.tenant, tenant),
+              eq(feedCandidates.collection, ref.collection),
+              eq(feedCandidates.documentId, ref.documentId),
+              users === undefined ? undefined : inArray(feedCandidates.userId, [...users]),
+            ),
+          )
+          .returning({ user: feedCandidates.userId });
+        const removed = rows.map((row) => row.user).sort(byKey);
+        await raiseGenerations(tx, tenant, removed);
+        return removed;
+      }),
+    );
+  }
+
+  getUserGeneration(tenant: string, user: string): Promise<number> {
+    return this.run("feed.getUserGeneration", async () => {
       const rows = await this.db
-        .delete(feedCandidates)
-        .where(
-          and(
-            eq(feedCandidates.tenant, tenant),
-            eq(feedCandidates.collection, ref.collection),
-            eq(feedCandidates.documentId, ref.documentId),
-            users === undefined ? undefined : inArray(feedCandidates.userId, [...users]),
-          ),
-        )
-        .returning({ user: feedCandidates.userId });
-      return rows.map((row) => row.user).sort(byKey);
+        .select({ generation: feedGenerations.generation })
+        .from(feedGenerations)
+        .where(and(eq(feedGenerations.tenant, tenant), eq(feedGenerations.userId, user)));
+      return rows[0]?.generation ?? 0;
     });
   }
 
@@ -402,15 +404,18 @@ export class DrizzleFeedStore implements FeedStore {
   }
 
   putItemState(tenant: string, user: string, itemId: string, state: ItemState): Promise<void> {
-    return this.run("feed.putItemState", async () => {
-      await this.db
-        .insert(feedItemStates)
-        .values({ tenant, userId: user, itemId, record: encodeRecord(state) })
-        .onConflictDoUpdate({
-          target: [feedItemStates.tenant, feedItemStates.userId, feedItemStates.itemId],
-          set: { record: excluded(feedItemStates.record) },
-        });
-    });
+    return this.run("feed.putItemState", () =>
+      this.db.transaction(async (tx) => {
+        await tx
+          .insert(feedItemStates)
+          .values({ tenant, userId: user, itemId, record: encodeRecord(state) })
+          .onConflictDoUpdate({
+            target: [feedItemStates.tenant, feedItemStates.userId, feedItemStates.itemId],
+            set: { record: excluded(feedItemStates.record) },
+          });
+        await raiseGenerations(tx, tenant, [user]);
+      }),
+    );
   }
 
   // ---- models ----
@@ -507,4 +512,55 @@ const candidateKey = (c: Candidate) => `${c.tenant}\u0000${c.user}\u0000${docume
 /** The last of each key (an upsert statement may not name one row twice). */
 function dedupeBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   return [...new Map(items.map((item) => [key(item), item])).values()];
+}
+
+/** A transaction of the store's database (what `Database.transaction` hands its callback). */
+type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+/** Upserts candidates by (tenant, user, collection, documentId); one statement. */
+async function insertCandidates(tx: Transaction, batch: readonly Candidate[]): Promise<void> {
+  await tx
+    .insert(feedCandidates)
+    .values(
+      batch.map((c) => ({
+        tenant: c.tenant,
+        userId: c.user,
+        collection: c.collection,
+        documentId: c.documentId,
+        record: encodeRecord(c),
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [
+        feedCandidates.tenant,
+        feedCandidates.userId,
+        feedCandidates.collection,
+        feedCandidates.documentId,
+      ],
+      set: { record: excluded(feedCandidates.record) },
+    });
+}
+
+/** Raises the generation of each of `users` (from 1), in the transaction of the write it announces. */
+async function raiseGenerations(tx: Transaction, tenant: string, users: readonly string[]): Promise<void> {
+  const distinct = [...new Set(users)].sort(byKey);
+  for (const batch of batches(distinct, rowBatch)) {
+    await tx
+      .insert(feedGenerations)
+      .values(batch.map((userId) => ({ tenant, userId, generation: 1 })))
+      .onConflictDoUpdate({
+        target: [feedGenerations.tenant, feedGenerations.userId],
+        set: { generation: sql`${feedGenerations.generation} + 1` },
+      });
+  }
+}
+
+function usersByTenant(candidates: readonly Candidate[]): Map<string, string[]> {
+  const users = new Map<string, string[]>();
+  for (const c of candidates) {
+    const list = users.get(c.tenant);
+    if (list === undefined) users.set(c.tenant, [c.user]);
+    else list.push(c.user);
+  }
+  return users;
 }

@@ -309,6 +309,21 @@ export const feedServed = pgTable(
   ],
 );
 
+/**
+ * A counter per analyst, raised in the same transaction as every write to their profile, item states or
+ * candidates: what a feed reader's cache compares instead of re-reading them (docs/adr/0021). Kept when the
+ * profile is deleted, so a re-created profile never repeats an old generation.
+ */
+export const feedGenerations = pgTable(
+  "feed_generations",
+  {
+    tenant: text("tenant").notNull(),
+    userId: text("user_id").notNull(),
+    generation: bigint("generation", { mode: "number" }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenant, table.userId] })],
+);
+
 /** An analyst's state of one item (read, saved, dismissed). */
 export const feedItemStates = pgTable(
   "feed_item_states",

@@ -3,10 +3,13 @@
  * the dense leg is not what is measured). Synthetic documents (200 words over a seeded Zipf(1) vocabulary of
  * 20,000 words) are written over HTTP; then each analyst (10 saved queries of 3 mid-frequency words) is
  * created with `PUT /v1/users/{user}` (each one a backfill by search over the whole corpus, timed); then
- * feed reads round-robin over the analysts (timed); then single-document writes with one analyst's stream
- * open, timed from the write's start to the item arriving on the stream. Prints the figures and the load.
+ * each analyst's first feed read (timed apart: it loads the analyst's state), then R more reads round-robin
+ * over the analysts (timed); then single-document writes with one analyst's stream
+ * open, timed from the write's start to the item arriving on the stream; then, with `--burst N`, N more
+ * documents written in batches of 500 while every profile follows the collection (each write returns once
+ * the feed has matched it), timed as a whole. Prints the figures and the load.
  *
- *   pnpm --filter @sift/api bench:feed [--documents 5000 --analysts 200 --reads 1000 --arrivals 20]
+ *   pnpm --filter @sift/api bench:feed [--documents 5000 --analysts 200 --reads 1000 --arrivals 20 --burst 0]
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     analysts: { type: "string", default: "200" },
     reads: { type: "string", default: "1000" },
     arrivals: { type: "string", default: "20" },
+    burst: { type: "string", default: "0" },
   },
 });
 const sizes = {
@@ -27,6 +31,7 @@ const sizes = {
   analysts: Number(values.analysts),
   reads: Number(values.reads),
   arrivals: Number(values.arrivals),
+  burst: Number(values.burst),
 };
 
 /** Seeded: every run writes the same corpus and profiles. */
@@ -76,17 +81,8 @@ async function call(method: string, route: string, body?: unknown): Promise<unkn
 
 try {
   await call("PUT", "/v1/collections/bench");
-  let started = performance.now();
-  for (let i = 0; i < sizes.documents; i += 500) {
-    const documents = Array.from({ length: Math.min(500, sizes.documents - i) }, (_, j) => ({
-      id: `d${i + j}`,
-      title: text(6),
-      text: text(200),
-      metadata: { source: `s${Math.floor(next() * 50)}` },
-    }));
-    await call("POST", "/v1/collections/bench/documents", { documents });
-  }
-  const ingestMs = performance.now() - started;
+  const ingestMs = await writeDocuments("d", sizes.documents);
+  let started: number;
 
   const backfills: number[] = [];
   for (let a = 0; a < sizes.analysts; a++) {
@@ -99,18 +95,22 @@ try {
     backfills.push(performance.now() - started);
   }
 
+  // Each analyst's first read after the backfill wrote their candidates (the service loads their state),
+  // then reads round-robin with nothing written in between.
+  const firstReads: number[] = [];
   const reads: number[] = [];
   let items = 0;
-  for (let r = 0; r < sizes.reads; r++) {
+  for (let r = 0; r < sizes.analysts + sizes.reads; r++) {
     started = performance.now();
     const page = (await call("GET", `/v1/users/a${r % sizes.analysts}/feed?limit=20`)) as {
       items: unknown[];
     };
-    if (r >= 20) reads.push(performance.now() - started); // the first 20 warm up
-    items += page.items.length;
+    (r < sizes.analysts ? firstReads : reads).push(performance.now() - started);
+    if (r >= sizes.analysts) items += page.items.length;
   }
 
   const arrivals = await measureArrivals();
+  const burstMs = sizes.burst > 0 ? await writeDocuments("burst-", sizes.burst) : 0;
   console.log(
     `load average at the end: ${loadavg()
       .map((l) => l.toFixed(2))
@@ -118,14 +118,36 @@ try {
   );
   console.log(`ingest over HTTP (no profiles yet): ${(ingestMs / 1000).toFixed(1)} s`);
   console.log(`backfill of a new profile (PUT /v1/users/{user}): ${figures(backfills)}`);
+  console.log(`first feed read of each analyst (GET …/feed?limit=20): ${figures(firstReads)}`);
   console.log(
     `feed read (GET …/feed?limit=20, ${(items / sizes.reads).toFixed(1)} items a page): ${figures(reads)}`,
   );
   console.log(
     `write of one document → item on the analyst's stream, ${sizes.analysts} profiles: ${figures(arrivals)}`,
   );
+  if (sizes.burst > 0) {
+    console.log(
+      `burst of ${sizes.burst} documents, ${sizes.analysts * 10} saved queries following (write, BM25, matching): ` +
+        `${(burstMs / 1000).toFixed(1)} s (${((sizes.burst * 1000) / burstMs).toFixed(0)} documents/s)`,
+    );
+  }
 } finally {
   await stop();
+}
+
+/** Writes `count` synthetic documents (ids `prefix0`…) over HTTP in batches of 500; the milliseconds it took. */
+async function writeDocuments(prefix: string, count: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < count; i += 500) {
+    const documents = Array.from({ length: Math.min(500, count - i) }, (_, j) => ({
+      id: `${prefix}${i + j}`,
+      title: text(6),
+      text: text(200),
+      metadata: { source: `s${Math.floor(next() * 50)}` },
+    }));
+    await call("POST", "/v1/collections/bench/documents", { documents });
+  }
+  return performance.now() - started;
 }
 
 /** One analyst's stream open; each write is a document made of that analyst's first saved query. */
