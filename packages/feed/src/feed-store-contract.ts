@@ -207,12 +207,24 @@ export function feedStoreContract(name: string, open: () => Promise<FeedStore> |
         store.putItemState(t, "u1", "c/d1", { read: true, saved: false, dismissed: false, updatedAt: 5 }),
       );
       await raised(() => store.removeCandidates(t, { collection: "c", documentId: "d1" }, ["u1"]));
+      await store.putCandidates([
+        candidate(t, "u1", "d3"),
+        candidate(t, "u1", "d4"),
+        candidate(t, "u1", "d5"),
+      ]);
+      seen.push(await generation("u1"));
+      await raised(async () => {
+        const refs = ["d3", "d5", "d9"].map((documentId) => ({ collection: "c", documentId }));
+        expect(await store.removeUserCandidates(t, "u1", refs)).toBe(2);
+      });
+      expect((await store.listCandidates(t, "u1")).map((c) => c.documentId)).toEqual(["d4"]);
       await raised(() => store.deleteProfile(t, "u1"));
       await raised(() => store.putProfile(profile(t, "u1")));
       // Other users, other tenants and reads leave it alone; removing nothing raises nothing.
       const last = seen.at(-1)!;
       await store.putCandidates([candidate(t, "u3", "d2")]);
       await store.removeCandidates(t, { collection: "c", documentId: "d2" }, ["u1"]);
+      expect(await store.removeUserCandidates(t, "u1", [{ collection: "c", documentId: "d2" }])).toBe(0);
       await store.putProfile(profile(tenant(), "u1"));
       await store.listCandidates(t, "u1");
       expect(await generation("u1")).toBe(last);

@@ -58,6 +58,8 @@ export interface FeedStore {
   putCandidates(candidates: readonly Candidate[]): Promise<void>;
   /** Removes one document's candidates (every user, or only `users`); returns the users that had one. */
   removeCandidates(tenant: string, ref: DocumentRef, users?: readonly string[]): Promise<string[]>;
+  /** Removes one user's candidates of `refs` in one transaction (a pool pruned to its cap); returns how many. */
+  removeUserCandidates(tenant: string, user: string, refs: readonly DocumentRef[]): Promise<number>;
   /** A user's candidates, by (collection, documentId) ascending. */
   listCandidates(tenant: string, user: string): Promise<Candidate[]>;
 

@@ -417,7 +417,7 @@ export class Feed {
     const weakest = [...all]
       .sort((a, b) => statedRelevance(a.match) - statedRelevance(b.match) || a.publishedAt - b.publishedAt)
       .slice(0, all.length - cap);
-    for (const candidate of weakest) await this.#store.removeCandidates(tenant, candidate, [user]);
+    await this.#store.removeUserCandidates(tenant, user, weakest);
   }
 
   // ---- reading ----

@@ -120,6 +120,15 @@ export class MemoryFeedStore implements FeedStore {
     return removed.sort(byKey);
   }
 
+  async removeUserCandidates(tenant: string, user: string, refs: readonly DocumentRef[]): Promise<number> {
+    const state = this.#tenant(tenant);
+    const mine = state.candidates.get(user);
+    let removed = 0;
+    for (const ref of refs) if (mine?.delete(documentKey(ref)) === true) removed++;
+    if (removed > 0) raise(state, [user]);
+    return removed;
+  }
+
   async getUserGeneration(tenant: string, user: string): Promise<number> {
     return this.#tenant(tenant).generations.get(user) ?? 0;
   }

@@ -60,7 +60,9 @@ const queryText = () =>
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)]!;
 const figures = (xs: number[]) =>
-  `p50 ${pct(xs, 0.5).toFixed(1)} ms, p99 ${pct(xs, 0.99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
+  xs.length === 0
+    ? "not measured (n=0)"
+    : `p50 ${pct(xs, 0.5).toFixed(1)} ms, p99 ${pct(xs, 0.99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
 
 const { service, stop } = await startBenchService("sift-bench-feed-", {
   SIFT_AUTH: "off",
